@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `tfexport inspect <path> [--json]`: validated here; the model summary plugs in through
+ * {@link setInspectImplementation} once readers exist.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { IoError, TfexportError } from '../../errors.js';
+import type { CommandSpec, CliIo, ParsedArgs } from '../args.js';
+
+/** The validated options of `inspect`. */
+export interface InspectCliOptions {
+  /** Absolute path of the model file or directory. */
+  path: string;
+  json: boolean;
+}
+
+/** The function that inspects a model; resolves to the exit status. */
+export type InspectImplementation = (options: InspectCliOptions, io: CliIo) => Promise<number>;
+
+let implementation: InspectImplementation | undefined;
+
+/** Plugs in (or, with undefined, removes) the implementation behind `tfexport inspect`. */
+export function setInspectImplementation(fn: InspectImplementation | undefined): void {
+  implementation = fn;
+}
+
+/** The `inspect` command. */
+export const inspectCommand: CommandSpec = {
+  name: 'inspect',
+  summary: 'Describe a model: format, signatures, ops, weights (sizes, dtypes, quantization).',
+  positionals: [{ name: 'path', description: 'A model file or directory in any supported format.' }],
+  flags: [{ name: 'json', type: 'boolean', default: false, description: 'Print one JSON object instead of text.' }],
+  examples: ['tfexport inspect ./web_model/model.json', 'tfexport inspect ./saved_model --json'],
+  async run(args: ParsedArgs, io: CliIo): Promise<number> {
+    const target = path.resolve(io.cwd, args.positionals[0]);
+    try {
+      await fsp.stat(target);
+    } catch (e) {
+      throw new IoError('ERR_TFEXPORT_INPUT_NOT_FOUND', `<path> ${target} does not exist or cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: target, field: '<path>' });
+    }
+    const options: InspectCliOptions = { path: target, json: args.flags['json'] === true };
+    if (implementation) return implementation(options, io);
+    throw new TfexportError('ERR_TFEXPORT_NOT_IMPLEMENTED', `reading models to inspect ${target} arrives with a later release of tfexport`, { file: target });
+  },
+};
