@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `inspect(path)`: a JSON-serializable report on a TensorFlow model (SavedModel, frozen
+ * GraphDef, checkpoint): format, producer, tags, signatures, op histograms and weights.
+ * Other formats are detected and reported with `inspected: false`.
+ */
+import path from 'node:path';
+import type { FingerprintDef } from '../proto/types.generated.js';
+import { detectFormat, type ModelFormat } from './detect.js';
+import { openSavedModel, type SavedModel, type SignatureInfo } from './savedmodel/read.js';
+import { openCheckpoint, type CheckpointVariable } from './checkpoint/checkpoint.js';
+import { readGraphDef } from './graphdef/read.js';
+import {
+  constantWeights,
+  graphOpHistograms,
+  summarizeWeights,
+  type GraphOpHistograms,
+  type GraphTensorSpec,
+  type WeightsSummary,
+} from './graphdef/graph.js';
+
+/** One variable as listed in a report. */
+export interface InspectVariable {
+  /** bundle key */
+  key: string;
+  /** key without `/.ATTRIBUTES/VARIABLE_VALUE` */
+  name: string;
+  /** TF1 / Python variable name when the object graph records one */
+  fullName: string | null;
+  /** short dtype name (`float32`, `int64`, `string`...), null if unknown */
+  dtype: string | null;
+  shape: number[];
+  /** stored bytes */
+  bytes: number;
+  optimizerSlot: boolean;
+  /** partitioned variable (not readable yet) */
+  sliced: boolean;
+}
+
+/**
+ * The report of {@link inspect}. Every value is plain JSON (no bigint, no Map); 64-bit hashes are
+ * decimal strings; shapes use -1 for unknown dimensions and null for unknown rank.
+ *
+ * ```jsonc
+ * {
+ *   "path": "models/half_plus_two",            // as given
+ *   "resolvedPath": "models/half_plus_two/00000123",
+ *   "format": "tf_saved_model",                // tensorflowjs_converter vocabulary
+ *   "inspected": true,                         // false: format detected only (non-TF formats)
+ *   "producer": { "tensorflowVersion": "2.14.0", "tensorflowGitVersion": "v2.14.0-...", "graphDefVersion": 1645, "minConsumer": 12 },
+ *   "savedModel": {                            // tf_saved_model only
+ *     "schemaVersion": 1, "metaGraphs": [{ "tags": ["serve"] }], "tags": ["serve"],
+ *     "hasObjectGraph": true, "objectCount": 12, "concreteFunctionCount": 8,
+ *     "initOp": "NoOp", "assets": [{ "filename": "foo.txt", "exists": true }], "assetsExtra": [],
+ *     "fingerprint": { "savedModelChecksum": "123...", "graphDefProgramHash": "...", "signatureDefHash": "...",
+ *                      "savedObjectGraphHash": "...", "checkpointHash": "...", "uuid": "", "producer": 1 } // or null
+ *   },
+ *   "checkpoint": { "prefix": "ckpt/ckpt-3", "stateFile": "ckpt/checkpoint", "allCheckpoints": ["ckpt/ckpt-3"],
+ *                   "objectBased": true, "shards": 1 },                       // tf_checkpoint only
+ *   "graph": { "nodeCount": 12, "inputs": [{ "name": "x:0", "dtype": "float32", "dataType": 1, "shape": [-1, 1] }],
+ *              "outputs": ["y"] },                                          // tf_frozen_model only
+ *   "signatures": [{ "key": "serving_default", "methodName": "tensorflow/serving/predict",
+ *                    "inputs": [{ "key": "x", "name": "x:0", "encoding": "name", "dtype": "float32", "dataType": 1, "shape": [-1, 1] }],
+ *                    "outputs": [ ... ] }],
+ *   "ops": { "graph": { "Const": 10, "AddV2": 1 }, "functions": { "ReadVariableOp": 4 }, "functionCount": 3 },  // null for checkpoints
+ *   "weights": { "source": "variables", "count": 3, "bytes": 12, "dtypes": { "float32": { "count": 3, "bytes": 12 } } },
+ *   "optimizerSlots": { "count": 0, "bytes": 0 },
+ *   "constants": { "source": "constants", "count": 2, "bytes": 8, "dtypes": { ... } },  // Const nodes of the graph
+ *   "variables": [{ "key": "a", "name": "a", "fullName": null, "dtype": "float32", "shape": [], "bytes": 4,
+ *                   "optimizerSlot": false, "sliced": false }]
+ * }
+ * ```
+ */
+export interface InspectReport {
+  path: string;
+  resolvedPath: string;
+  format: ModelFormat;
+  inspected: boolean;
+  producer: {
+    tensorflowVersion: string | null;
+    tensorflowGitVersion: string | null;
+    /** GraphDef versions.producer */
+    graphDefVersion: number | null;
+    minConsumer: number | null;
+  };
+  savedModel?: {
+    schemaVersion: number;
+    metaGraphs: { tags: string[] }[];
+    /** tags of the MetaGraph this report describes */
+    tags: string[];
+    hasObjectGraph: boolean;
+    objectCount: number;
+    concreteFunctionCount: number;
+    initOp: string | null;
+    assets: { filename: string; exists: boolean }[];
+    assetsExtra: string[];
+    fingerprint: {
+      savedModelChecksum: string;
+      graphDefProgramHash: string;
+      signatureDefHash: string;
+      savedObjectGraphHash: string;
+      checkpointHash: string;
+      uuid: string;
+      producer: number | null;
+    } | null;
+  };
+  checkpoint?: {
+    prefix: string;
+    stateFile: string | null;
+    allCheckpoints: string[];
+    objectBased: boolean;
+    shards: number;
+  };
+  graph?: {
+    nodeCount: number;
+    inputs: GraphTensorSpec[];
+    outputs: string[];
+  };
+  signatures: SignatureInfo[];
+  ops: GraphOpHistograms | null;
+  /** model weights: variables (without optimizer slots) or, for frozen graphs, Const nodes */
+  weights: WeightsSummary;
+  optimizerSlots: { count: number; bytes: number };
+  /** Const nodes of the graph (SavedModel only; frozen graphs report them as weights) */
+  constants?: WeightsSummary;
+  variables: InspectVariable[];
+}
+
+/** Options of {@link inspect}. */
+export interface InspectOptions {
+  /**
+   * SavedModel MetaGraph tags. Default: `['serve']` when such a MetaGraph exists, else the first
+   * MetaGraph. Given explicitly, a missing tag set is an error.
+   */
+  tags?: readonly string[];
+}
+
+function fingerprintReport(f: FingerprintDef | null): NonNullable<InspectReport['savedModel']>['fingerprint'] {
+  if (!f) return null;
+  return {
+    savedModelChecksum: f.savedModelChecksum.toString(),
+    graphDefProgramHash: f.graphDefProgramHash.toString(),
+    signatureDefHash: f.signatureDefHash.toString(),
+    savedObjectGraphHash: f.savedObjectGraphHash.toString(),
+    checkpointHash: f.checkpointHash.toString(),
+    uuid: f.uuid,
+    producer: f.version?.producer ?? null,
+  };
+}
+
+function variableReport(vars: CheckpointVariable[]): Pick<InspectReport, 'weights' | 'optimizerSlots' | 'variables'> {
+  const variables = vars.map((v) => ({
+    key: v.key,
+    name: v.name,
+    fullName: v.fullName,
+    dtype: v.dtype,
+    shape: v.shape,
+    bytes: v.byteSize,
+    optimizerSlot: v.optimizerSlot,
+    sliced: v.sliced,
+  }));
+  const slots = variables.filter((v) => v.optimizerSlot);
+  return {
+    weights: summarizeWeights('variables', variables.filter((v) => !v.optimizerSlot)),
+    optimizerSlots: { count: slots.length, bytes: slots.reduce((a, v) => a + v.bytes, 0) },
+    variables,
+  };
+}
+
+async function inspectSavedModel(input: string, dir: string, options: InspectOptions): Promise<InspectReport> {
+  const sm = await openSavedModel(dir, options.tags ? { tags: options.tags } : { fallbackToFirstMetaGraph: true });
+  try {
+    const graph = sm.metaGraph.graphDef;
+    return {
+      path: input,
+      resolvedPath: sm.dir,
+      format: 'tf_saved_model',
+      inspected: true,
+      producer: {
+        tensorflowVersion: sm.tensorflowVersion || null,
+        tensorflowGitVersion: sm.tensorflowGitVersion || null,
+        graphDefVersion: graph?.versions?.producer ?? null,
+        minConsumer: graph?.versions?.minConsumer ?? null,
+      },
+      savedModel: {
+        schemaVersion: sm.schemaVersion,
+        metaGraphs: sm.metaGraphTags.map((tags) => ({ tags })),
+        tags: sm.tags,
+        hasObjectGraph: sm.objectGraph !== null,
+        objectCount: sm.objectGraph?.nodes.length ?? 0,
+        concreteFunctionCount: sm.objectGraph?.concreteFunctions.size ?? 0,
+        initOp: sm.initOp,
+        assets: sm.assets.map((a) => ({ filename: a.filename, exists: a.exists })),
+        assetsExtra: sm.assetsExtra,
+        fingerprint: fingerprintReport(sm.fingerprint),
+      },
+      signatures: sm.signatures,
+      ops: graphOpHistograms(graph),
+      ...variableReport(sm.variableList()),
+      constants: summarizeWeights('constants', constantWeights(graph)),
+    };
+  } finally {
+    await sm.close();
+  }
+}
+
+async function inspectCheckpoint(input: string, location: string): Promise<InspectReport> {
+  const ckpt = await openCheckpoint(location);
+  try {
+    const dir = ckpt.stateFile ? path.dirname(ckpt.stateFile) : path.dirname(ckpt.prefix);
+    return {
+      path: input,
+      resolvedPath: ckpt.prefix,
+      format: 'tf_checkpoint',
+      inspected: true,
+      producer: { tensorflowVersion: null, tensorflowGitVersion: null, graphDefVersion: null, minConsumer: null },
+      checkpoint: {
+        prefix: ckpt.prefix,
+        stateFile: ckpt.stateFile,
+        allCheckpoints: (ckpt.state?.allModelCheckpointPaths ?? [ckpt.prefix]).map((p) => (path.isAbsolute(p) ? p : path.join(dir, p))),
+        objectBased: ckpt.objectBased,
+        shards: ckpt.bundle.numShards,
+      },
+      signatures: [],
+      ops: null,
+      ...variableReport(ckpt.variables()),
+    };
+  } finally {
+    await ckpt.close();
+  }
+}
+
+async function inspectFrozenGraph(input: string, file: string): Promise<InspectReport> {
+  const g = await readGraphDef(file);
+  return {
+    path: input,
+    resolvedPath: file,
+    format: 'tf_frozen_model',
+    inspected: true,
+    producer: { tensorflowVersion: null, tensorflowGitVersion: null, graphDefVersion: g.producer, minConsumer: g.minConsumer },
+    graph: { nodeCount: g.nodeCount, inputs: g.inputs, outputs: g.outputs },
+    signatures: [],
+    ops: g.ops,
+    weights: g.weights,
+    optimizerSlots: { count: 0, bytes: 0 },
+    variables: [],
+  };
+}
+
+/**
+ * Inspects a model: detects its format by content and, for TensorFlow formats (SavedModel,
+ * frozen GraphDef, checkpoint), reports producer, tags, signatures, op histograms and weights.
+ * @param input path of the model (file, directory or checkpoint prefix)
+ * @param options SavedModel tag selection
+ * @returns a JSON-serializable {@link InspectReport}
+ * @throws IoError when the path does not exist; FormatError when it is not a recognised model or
+ *   is corrupt (the error names the file and field)
+ * @example
+ * ```ts
+ * const report = await inspect('models/half_plus_two');
+ * console.log(JSON.stringify(report, null, 2));
+ * ```
+ */
+export async function inspect(input: string, options: InspectOptions = {}): Promise<InspectReport> {
+  const detected = await detectFormat(input);
+  switch (detected.format) {
+    case 'tf_saved_model':
+      return inspectSavedModel(input, detected.path, options);
+    case 'tf_checkpoint':
+      return inspectCheckpoint(input, detected.path);
+    case 'tf_frozen_model':
+      return inspectFrozenGraph(input, detected.path);
+    default:
+      return {
+        path: input,
+        resolvedPath: detected.path,
+        format: detected.format,
+        inspected: false,
+        producer: { tensorflowVersion: null, tensorflowGitVersion: null, graphDefVersion: null, minConsumer: null },
+        signatures: [],
+        ops: null,
+        weights: { source: 'none', count: 0, bytes: 0, dtypes: {} },
+        optimizerSlots: { count: 0, bytes: 0 },
+        variables: [],
+      };
+  }
+}
