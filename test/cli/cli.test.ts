@@ -138,9 +138,26 @@ describe('tfexport bin', () => {
     expect(readFileSync(path.join(work, 'full', 'model.json'), 'utf8')).toBe('{}');
   });
 
-  it('inspect validates its path', () => {
-    expect(expectOneError(run(['inspect', 'model', '--json']), 'ERR_TFEXPORT_NOT_IMPLEMENTED', 3)).toContain('model');
+  it('inspect validates its path and names the broken file', () => {
+    expect(expectOneError(run(['inspect', 'model', '--json']), 'ERR_TFEXPORT_PROTO_DECODE', 1)).toContain('saved_model.pb');
     expectOneError(run(['inspect', 'missing']), 'ERR_TFEXPORT_INPUT_NOT_FOUND', 1);
+  });
+
+  it('inspect reports the bundled example SavedModel (text and --json)', () => {
+    const example = path.join(repoRoot, 'examples', 'mlp_savedmodel');
+    const text = run(['inspect', example]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('format:    tf_saved_model');
+    expect(text.stdout).toMatch(/in +x: float32 \[\?, 4\]/);
+    const json = run(['inspect', example, '--json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.format).toBe('tf_saved_model');
+    const sig = report.signatures.find((s: { key: string }) => s.key === 'serving_default');
+    expect(sig.inputs.map((t: { key: string; shape: number[] }) => [t.key, t.shape])).toEqual([['x', [-1, 4]]]);
+    expect(sig.outputs.map((t: { key: string; shape: number[] }) => [t.key, t.shape])).toEqual([['probs', [-1, 3]]]);
+    // 4 float32 variables: 4x8 + 8 + 8x3 + 3 = 67 elements.
+    expect(report.weights).toMatchObject({ source: 'variables', count: 4, bytes: 67 * 4 });
   });
 
   it('bench kernels --json prints one JSON object per line', () => {

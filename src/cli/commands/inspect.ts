@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `tfexport inspect <path> [--json]`: validated here; the model summary plugs in through
- * {@link setInspectImplementation} once readers exist.
+ * `tfexport inspect <path> [--json]`: validates the path, then reports through
+ * src/formats/inspect.ts (or an implementation plugged in with {@link setInspectImplementation}).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { IoError, TfexportError } from '../../errors.js';
 import type { CommandSpec, CliIo, ParsedArgs } from '../args.js';
+import { inspect } from '../../formats/inspect.js';
+import { formatInspectReport } from './inspect-text.js';
 
 /** The validated options of `inspect`. */
 export interface InspectCliOptions {
@@ -18,7 +20,14 @@ export interface InspectCliOptions {
 /** The function that inspects a model; resolves to the exit status. */
 export type InspectImplementation = (options: InspectCliOptions, io: CliIo) => Promise<number>;
 
-let implementation: InspectImplementation | undefined;
+/** The built-in implementation: the format readers' report, as text or one JSON object. */
+export const defaultInspectImplementation: InspectImplementation = async (options, io) => {
+  const report = await inspect(options.path);
+  io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
+  return 0;
+};
+
+let implementation: InspectImplementation | undefined = defaultInspectImplementation;
 
 /** Plugs in (or, with undefined, removes) the implementation behind `tfexport inspect`. */
 export function setInspectImplementation(fn: InspectImplementation | undefined): void {
