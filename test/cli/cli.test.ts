@@ -134,7 +134,8 @@ describe('tfexport bin', () => {
     writeFileSync(path.join(work, 'full', 'model.json'), '{}');
     const line = expectOneError(run(['convert', 'model', 'full', '--input-format=keras']), 'ERR_TFEXPORT_OUTPUT_EXISTS', 1);
     expect(line).toContain('--overwrite');
-    expectOneError(run(['convert', 'model', 'full', '--input-format=keras', '--overwrite']), 'ERR_TFEXPORT_NOT_IMPLEMENTED', 3);
+    // 'model' is a SavedModel directory: the Keras reader refuses it (and touches no output).
+    expectOneError(run(['convert', 'model', 'full', '--input-format=keras', '--overwrite']), 'ERR_TFEXPORT_KERAS_NOT_HDF5', 1);
     expect(readFileSync(path.join(work, 'full', 'model.json'), 'utf8')).toBe('{}');
   });
 

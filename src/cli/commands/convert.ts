@@ -239,6 +239,9 @@ export const convertCommand: CommandSpec = {
     }
     if (SINGLE_FILE_OUTPUTS.includes(options.outputFormat)) await checkOutputFile(options.output, options.overwrite);
     else await checkOutputDir(options.output, options.overwrite);
+    // Layers models (Keras .h5 / .keras <-> tfjs layers) are converted by src/export/cli.ts.
+    const layers = await import('../../export/cli.js');
+    if (await layers.handlesLayersConversion(options)) return layers.runLayersConversion(options, io);
     if (implementation) return implementation(options, io);
     const what = options.inputFormat
       ? `reading ${options.inputFormat} (and writing ${options.outputFormat})`
