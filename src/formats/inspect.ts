@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { FingerprintDef } from '../proto/types.generated.js';
 import { detectFormat, type ModelFormat } from './detect.js';
 import { openSavedModel, type SavedModel, type SignatureInfo } from './savedmodel/read.js';
+import { freezeOpenSavedModel } from './savedmodel/freeze.js';
+import { irOpHistogram } from '../ir/graphdef.js';
+import { TfexportError } from '../errors.js';
 import { openCheckpoint, type CheckpointVariable } from './checkpoint/checkpoint.js';
 import { readGraphDef } from './graphdef/read.js';
 import {
@@ -16,6 +19,7 @@ import {
   summarizeWeights,
   type GraphOpHistograms,
   type GraphTensorSpec,
+  type OpHistogram,
   type WeightsSummary,
 } from './graphdef/graph.js';
 
@@ -33,7 +37,7 @@ export interface InspectVariable {
   /** stored bytes */
   bytes: number;
   optimizerSlot: boolean;
-  /** partitioned variable (not readable yet) */
+  /** partitioned variable (stored as slices; read assembled) */
   sliced: boolean;
 }
 
@@ -63,6 +67,9 @@ export interface InspectVariable {
  *                    "inputs": [{ "key": "x", "name": "x:0", "encoding": "name", "dtype": "float32", "dataType": 1, "shape": [-1, 1] }],
  *                    "outputs": [ ... ] }],
  *   "ops": { "graph": { "Const": 10, "AddV2": 1 }, "functions": { "ReadVariableOp": 4 }, "functionCount": 3 },  // null for checkpoints
+ *   "frozenOps": { "Const": 4, "Identity": 3, "MatMul": 2, "Placeholder": 1 },  // SavedModel only: ops of the frozen serving_default
+ *                                              // graph (freezeSavedModel); null without serving_default or when freezing fails
+ *   "frozenOpsError": "ERR_TFEXPORT_...: ...",  // only when freezing serving_default failed
  *   "weights": { "source": "variables", "count": 3, "bytes": 12, "dtypes": { "float32": { "count": 3, "bytes": 12 } } },
  *   "optimizerSlots": { "count": 0, "bytes": 0 },
  *   "constants": { "source": "constants", "count": 2, "bytes": 8, "dtypes": { ... } },  // Const nodes of the graph
@@ -118,6 +125,14 @@ export interface InspectReport {
   };
   signatures: SignatureInfo[];
   ops: GraphOpHistograms | null;
+  /**
+   * SavedModel only: op histogram of the `serving_default` signature frozen into an inference
+   * graph (functions inlined, variables as constants, pruned); null when there is no
+   * `serving_default` or freezing failed (see {@link frozenOpsError})
+   */
+  frozenOps?: OpHistogram | null;
+  /** why freezing `serving_default` failed (code: message), when it did */
+  frozenOpsError?: string;
   /** model weights: variables (without optimizer slots) or, for frozen graphs, Const nodes */
   weights: WeightsSummary;
   optimizerSlots: { count: number; bytes: number };
@@ -167,6 +182,17 @@ function variableReport(vars: CheckpointVariable[]): Pick<InspectReport, 'weight
   };
 }
 
+/** The frozen serving_default op histogram, or null and why not. */
+function frozenOpsOf(sm: SavedModel): Pick<InspectReport, 'frozenOps' | 'frozenOpsError'> {
+  if (!sm.signatures.some((s) => s.key === 'serving_default')) return { frozenOps: null };
+  try {
+    return { frozenOps: irOpHistogram(freezeOpenSavedModel(sm, { signature: 'serving_default' })) };
+  } catch (e) {
+    if (!(e instanceof TfexportError)) throw e;
+    return { frozenOps: null, frozenOpsError: e.message };
+  }
+}
+
 async function inspectSavedModel(input: string, dir: string, options: InspectOptions): Promise<InspectReport> {
   const sm = await openSavedModel(dir, options.tags ? { tags: options.tags } : { fallbackToFirstMetaGraph: true });
   try {
@@ -196,6 +222,7 @@ async function inspectSavedModel(input: string, dir: string, options: InspectOpt
       },
       signatures: sm.signatures,
       ops: graphOpHistograms(graph),
+      ...frozenOpsOf(sm),
       ...variableReport(sm.variableList()),
       constants: summarizeWeights('constants', constantWeights(graph)),
     };

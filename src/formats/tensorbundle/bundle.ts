@@ -7,6 +7,8 @@
  * bytes live in `<prefix>.data-NNNNN-of-MMMMM` shards. Tensors are read one at a time with
  * positioned reads (never whole data files), their size is checked against dtype x shape and
  * against the shard's length before anything is allocated, and their masked CRC32C is verified.
+ * Partitioned tensors (TF1 partitioned variables, TF 2.x `MaxShardSizePolicy`) are assembled from
+ * their slice records (`slices.ts`).
  */
 import fs from 'node:fs/promises';
 import { constants as bufferConstants } from 'node:buffer';
@@ -18,6 +20,7 @@ import type { BundleEntryProto, BundleHeaderProto } from '../../proto/types.gene
 import { DataType } from '../../proto/types.generated.js';
 import { dataTypeByteSize, dataTypeEnumName, dtypeName, type DTypeName } from '../../proto/dtypes.js';
 import { readExactly, readSSTable } from './sstable.js';
+import { copySliceInto, encodeSliceKey, formatExtents, resolveExtents, sliceExtentsFromProto, sliceShape } from './slices.js';
 
 /** Element data of a tensor read from a bundle. */
 export type BundleTensorData =
@@ -69,7 +72,10 @@ export interface TensorBundleEntry {
   size: number;
   /** masked CRC32C as stored */
   crc32c: number;
-  /** true for a partitioned tensor (its slices are stored under other keys) */
+  /**
+   * true for a partitioned tensor: its record has no data, its slices are stored under
+   * OrderedCode-encoded slice keys (see `slices.ts`); {@link TensorBundle.read} assembles them
+   */
   sliced: boolean;
   /** the decoded BundleEntryProto */
   proto: BundleEntryProto;
@@ -101,9 +107,10 @@ export interface TensorBundle {
   /** Every tensor's index record, in key order. */
   entries(): TensorBundleEntry[];
   /**
-   * Reads and verifies one tensor.
+   * Reads and verifies one tensor; a partitioned tensor is assembled from its slices.
    * @throws FormatError `ERR_TFEXPORT_BUNDLE_CRC` (naming the data file and key),
-   *   `ERR_TFEXPORT_BUNDLE_ENTRY`, `ERR_TFEXPORT_BUNDLE_UNSUPPORTED`, `ERR_TFEXPORT_TRUNCATED`
+   *   `ERR_TFEXPORT_BUNDLE_ENTRY`, `ERR_TFEXPORT_BUNDLE_UNSUPPORTED`, `ERR_TFEXPORT_TRUNCATED`,
+   *   `ERR_TFEXPORT_BUNDLE_SLICE` (a slice record missing, inconsistent, or not covering the tensor)
    */
   read(key: string): Promise<BundleTensor>;
   /** Reads one tensor's verified bytes as stored (little-endian elements / string encoding). */
@@ -235,18 +242,21 @@ class TensorBundleReader implements TensorBundle {
   readonly snappyBlocks: number;
   readonly sliceKeyCount: number;
   private readonly rawEntries: Map<string, Uint8Array>;
+  /** slice records by their key bytes as a latin1 string */
+  private readonly sliceRecords: Map<string, Uint8Array>;
   private readonly decoded = new Map<string, TensorBundleEntry>();
   private readonly shards = new Map<number, Promise<{ handle: fs.FileHandle; file: string; size: number }>>();
   private closed = false;
 
-  constructor(prefix: string, indexFile: string, header: BundleHeaderProto, rawEntries: Map<string, Uint8Array>, snappyBlocks: number, sliceKeyCount: number) {
+  constructor(prefix: string, indexFile: string, header: BundleHeaderProto, rawEntries: Map<string, Uint8Array>, snappyBlocks: number, sliceRecords: Map<string, Uint8Array>) {
     this.prefix = prefix;
     this.indexFile = indexFile;
     this.header = header;
     this.numShards = header.numShards;
     this.rawEntries = rawEntries;
     this.snappyBlocks = snappyBlocks;
-    this.sliceKeyCount = sliceKeyCount;
+    this.sliceRecords = sliceRecords;
+    this.sliceKeyCount = sliceRecords.size;
   }
 
   keys(): string[] {
@@ -267,6 +277,13 @@ class TensorBundleReader implements TensorBundle {
         field: key,
       });
     }
+    const entry = this.decodeEntry(key, raw);
+    this.decoded.set(key, entry);
+    return entry;
+  }
+
+  /** Decodes and checks one BundleEntryProto record (`key` names it in errors). */
+  private decodeEntry(key: string, raw: Uint8Array): TensorBundleEntry {
     let proto: BundleEntryProto;
     try {
       proto = messageCodec('tensorflow.BundleEntryProto').decode(raw, { file: this.indexFile });
@@ -295,7 +312,6 @@ class TensorBundleReader implements TensorBundle {
       sliced: proto.slices.length > 0,
       proto,
     };
-    this.decoded.set(key, entry);
     return entry;
   }
 
@@ -360,11 +376,19 @@ class TensorBundleReader implements TensorBundle {
   private checkLayout(entry: TensorBundleEntry): number {
     const key = entry.key;
     const file = this.indexFile;
-    if (entry.sliced) {
-      throw entryError(file, key, `partitioned tensor stored in ${entry.proto.slices.length} slices: not supported yet`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
-    }
     if (entry.dtype === null) throw entryError(file, key, `unknown dtype ${dataTypeEnumName(entry.dataType)}`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
     const count = elementCount(entry.shape, file, key);
+    if (entry.sliced) {
+      if (entry.dtype === 'string') {
+        throw entryError(file, key, `partitioned string tensor stored in ${entry.proto.slices.length} slices: not supported yet`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
+      }
+      const width = dataTypeByteSize(entry.dataType);
+      if (width === null) throw entryError(file, key, `dtype ${entry.dtype} cannot be read from a bundle yet`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
+      if (count * width > bufferConstants.MAX_LENGTH) {
+        throw entryError(file, key, `${count * width} bytes exceed the largest buffer Node can allocate`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
+      }
+      return count;
+    }
     if (entry.dtype === 'string') {
       // each element needs at least a 1-byte length, plus the 4-byte length checksum
       if (count > entry.size - 4) {
@@ -381,9 +405,51 @@ class TensorBundleReader implements TensorBundle {
     return count;
   }
 
+  /**
+   * Assembles a partitioned tensor from its slices: each slice record is found under its
+   * OrderedCode key, checked (dtype, shape = the slice's extents, size, CRC) and copied into place;
+   * the slices must cover the tensor exactly once. Holds the full tensor and one slice at a time.
+   */
+  private async readSliced(entry: TensorBundleEntry, count: number): Promise<Uint8Array> {
+    const key = entry.key;
+    const file = this.indexFile;
+    const width = dataTypeByteSize(entry.dataType)!;
+    const full = new Uint8Array(count * width);
+    let covered = 0;
+    for (const [i, sliceProto] of entry.proto.slices.entries()) {
+      const fail = (what: string): FormatError => new FormatError('ERR_TFEXPORT_BUNDLE_SLICE', `${file}: tensor ${JSON.stringify(key)} slice ${i}: ${what}`, { file, field: key });
+      const extents = resolveExtents(sliceExtentsFromProto(sliceProto, entry.shape.length), entry.shape, fail);
+      const sliceKey = encodeSliceKey(key, sliceExtentsFromProto(sliceProto, entry.shape.length));
+      const raw = this.sliceRecords.get(Buffer.from(sliceKey).toString('latin1'));
+      const label = `${key}${formatExtents(extents)}`;
+      if (!raw) throw fail(`no slice record ${formatExtents(extents)} (key ${Buffer.from(sliceKey).toString('hex')}) in the index`);
+      const slice = this.decodeEntry(label, raw);
+      const shape = sliceShape(extents);
+      if (slice.dataType !== entry.dataType) throw fail(`slice dtype ${dataTypeEnumName(slice.dataType)} differs from the tensor's ${dataTypeEnumName(entry.dataType)}`);
+      if (slice.sliced) throw fail('a slice is itself partitioned');
+      if (slice.shape.length !== shape.length || slice.shape.some((d, j) => d !== shape[j])) {
+        throw fail(`slice record has shape [${slice.shape.join(', ')}], its extents say [${shape.join(', ')}]`);
+      }
+      const n = elementCount(shape, file, label);
+      if (slice.size !== n * width) throw fail(`slice record says ${slice.size} bytes, [${shape.join(', ')}] x ${width} bytes = ${n * width}`);
+      const { bytes, file: dataFile } = await this.readRaw(slice);
+      await this.verifyCrc(bytes, slice, dataFile);
+      copySliceInto(full, entry.shape, extents, bytes, width);
+      covered += n;
+    }
+    if (covered !== count) {
+      throw new FormatError('ERR_TFEXPORT_BUNDLE_SLICE', `${file}: the ${entry.proto.slices.length} slices of tensor ${JSON.stringify(key)} cover ${covered} of its ${count} elements`, {
+        file,
+        field: key,
+      });
+    }
+    return full;
+  }
+
   async readBytes(key: string): Promise<Uint8Array> {
     const entry = this.entry(key);
     const count = this.checkLayout(entry);
+    if (entry.sliced) return this.readSliced(entry, count);
     const { bytes, file } = await this.readRaw(entry);
     const crc = entry.dtype === 'string' ? decodeStringTensor(bytes, count, entry, file).crc : undefined;
     await this.verifyCrc(bytes, entry, file, crc);
@@ -393,6 +459,10 @@ class TensorBundleReader implements TensorBundle {
   async read(key: string): Promise<BundleTensor> {
     const entry = this.entry(key);
     const count = this.checkLayout(entry);
+    if (entry.sliced) {
+      const full = await this.readSliced(entry, count);
+      return { key, dtype: entry.dtype!, dataType: entry.dataType, shape: entry.shape, data: typedView(entry.dataType, full.buffer as ArrayBuffer) };
+    }
     const { bytes, file } = await this.readRaw(entry);
     let data: BundleTensorData;
     let crc: number | undefined;
@@ -447,7 +517,7 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
   const table = await readSSTable(indexFile);
   let header: BundleHeaderProto | null = null;
   const raw = new Map<string, Uint8Array>();
-  let sliceKeys = 0;
+  const sliceRecords = new Map<string, Uint8Array>();
   const keyDecoder = new TextDecoder();
   for (const rec of table.records) {
     if (rec.key.length === 0) {
@@ -455,8 +525,8 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
       continue;
     }
     if (rec.key[0] === 0) {
-      // OrderedCode-encoded key of one slice of a partitioned tensor
-      sliceKeys++;
+      // OrderedCode-encoded key of one slice of a partitioned tensor (see slices.ts)
+      sliceRecords.set(Buffer.from(rec.key).toString('latin1'), rec.value);
       continue;
     }
     raw.set(keyDecoder.decode(rec.key), rec.value);
@@ -480,5 +550,5 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
   if (header.numShards < 0) {
     throw new FormatError('ERR_TFEXPORT_BUNDLE_HEADER', `${indexFile}: negative num_shards ${header.numShards}`, { file: indexFile, field: 'num_shards' });
   }
-  return new TensorBundleReader(path.normalize(base), indexFile, header, raw, table.snappyBlocks, sliceKeys);
+  return new TensorBundleReader(path.normalize(base), indexFile, header, raw, table.snappyBlocks, sliceRecords);
 }

@@ -5,3 +5,4 @@ export type { TensorBundle, TensorBundleEntry, BundleTensor, BundleTensorData } 
 export { readSSTable, parseBlock, SSTABLE_MAGIC, SSTABLE_FOOTER_SIZE } from './sstable.js';
 export type { SSTable, SSTableRecord, BlockHandle } from './sstable.js';
 export { snappyDecompress } from './snappy.js';
+export { encodeSliceKey, decodeSliceKey, copySliceInto, extractSlice, type SliceExtent, type SliceKey } from './slices.js';

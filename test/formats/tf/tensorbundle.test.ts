@@ -373,7 +373,7 @@ describe('corrupt bundles', () => {
     await bundle.close();
   });
 
-  it('header problems: missing, big-endian, shard ids out of range; partitioned tensors refused on read', async () => {
+  it('header problems: missing, big-endian, shard ids out of range; partitioned tensors without slice records refused on read', async () => {
     const noHeader = await crafted([{ key: 'a', dtype: DataType.DT_FLOAT, shape: [1], bytes: f32([1]) }], { noHeader: true });
     await expectError(openTensorBundle(noHeader), FormatError, 'ERR_TFEXPORT_BUNDLE_HEADER', 'bad.index');
     const big = await crafted([{ key: 'a', dtype: DataType.DT_FLOAT, shape: [1], bytes: f32([1]) }], { endianness: 1 });
@@ -386,7 +386,7 @@ describe('corrupt bundles', () => {
     ]);
     const bundle = await openTensorBundle(slice);
     expect(bundle.entry('part').sliced).toBe(true);
-    await expectError(bundle.read('part'), FormatError, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED', 'part', 'partitioned');
+    await expectError(bundle.read('part'), FormatError, 'ERR_TFEXPORT_BUNDLE_SLICE', 'part', 'no slice record [0:2]');
     await expectError(bundle.read('shard9'), FormatError, 'ERR_TFEXPORT_BUNDLE_ENTRY', 'shard9', 'shard id 9');
     await expectError(bundle.read('dt'), FormatError, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED', 'resource');
     await expectError(bundle.read('dt_unknown'), FormatError, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED', 'DT_UNKNOWN_77');

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The mutable graph the passes work on: nodes plus the tensors the graph must keep producing
+ * (signature outputs, or a function's return values) and nodes it must keep (signature inputs,
+ * function arguments). Graph helpers: tensor keys, batched edge rewrites, reachability, names and
+ * topological order.
+ */
+import { FormatError } from '../errors.js';
+import type { IrInput, IrNode, TensorRef } from '../ir/types.js';
+
+/** A graph being rewritten by the passes. */
+export interface WorkGraph {
+  nodes: Map<string, IrNode>;
+  /** tensors the graph must produce (signature outputs / function returns); passes rewire them */
+  outputs: TensorRef[];
+  /** nodes kept even when no output needs them (signature inputs, function args, control returns) */
+  keep: Set<string>;
+  /** what the graph is, for error messages (`file` or `function NAME`) */
+  where: string;
+}
+
+/** `node:output` as a map key. */
+export function tensorKey(t: TensorRef): string {
+  return `${t.node}:${t.output}`;
+}
+
+/** Data inputs of a node. */
+export function dataInputs(n: IrNode): IrInput[] {
+  return n.inputs.filter((i) => !i.control);
+}
+
+/** Control inputs of a node. */
+export function controlInputs(n: IrNode): IrInput[] {
+  return n.inputs.filter((i) => i.control);
+}
+
+/** A control edge from `node`. */
+export function controlEdge(node: string): IrInput {
+  return { node, output: -1, control: true };
+}
+
+/** A data edge from `t`. */
+export function dataEdge(t: TensorRef): IrInput {
+  return { node: t.node, output: t.output, control: false };
+}
+
+/** Puts data inputs first and removes duplicate control inputs (and self-loops through control). */
+export function normalizeInputs(n: IrNode): void {
+  const data = n.inputs.filter((i) => !i.control);
+  const seen = new Set<string>();
+  const control: IrInput[] = [];
+  for (const i of n.inputs) {
+    if (!i.control || seen.has(i.node) || i.node === n.name) continue;
+    seen.add(i.node);
+    control.push(i);
+  }
+  n.inputs = [...data, ...control];
+}
+
+/**
+ * Applies data-edge rewrites `from -> to` to every node input and to the graph outputs, resolving
+ * chains (`a -> b`, `b -> c` gives `a -> c`).
+ * @throws FormatError `ERR_TFEXPORT_GRAPH_CYCLE` for a rewrite cycle
+ */
+export function rewriteTensors(g: WorkGraph, map: ReadonlyMap<string, TensorRef>): void {
+  if (map.size === 0) return;
+  const resolve = (t: TensorRef): TensorRef => {
+    let cur = t;
+    for (let hops = 0; ; hops++) {
+      const next = map.get(tensorKey(cur));
+      if (!next) return cur;
+      if (hops > map.size) throw new FormatError('ERR_TFEXPORT_GRAPH_CYCLE', `${g.where}: tensor rewrites form a cycle through ${tensorKey(t)}`, { field: tensorKey(t) });
+      cur = next;
+    }
+  };
+  for (const n of g.nodes.values()) {
+    for (const [k, i] of n.inputs.entries()) {
+      if (i.control) continue;
+      const r = resolve(i);
+      if (r !== i) n.inputs[k] = dataEdge(r);
+    }
+  }
+  g.outputs = g.outputs.map(resolve);
+}
+
+/**
+ * Applies control-edge rewrites: a control input `^from` becomes control inputs on each node of
+ * `map.get(from)` (resolved transitively; an empty list drops the edge). Also rewrites `keep`.
+ */
+export function rewriteControl(g: WorkGraph, map: ReadonlyMap<string, readonly string[]>): void {
+  if (map.size === 0) return;
+  const memo = new Map<string, string[]>();
+  const resolve = (name: string, stack: Set<string>): string[] => {
+    const direct = map.get(name);
+    if (!direct) return [name];
+    const cached = memo.get(name);
+    if (cached) return cached;
+    if (stack.has(name)) return [];
+    stack.add(name);
+    const out = new Set<string>();
+    for (const d of direct) for (const r of resolve(d, stack)) out.add(r);
+    stack.delete(name);
+    const list = [...out];
+    memo.set(name, list);
+    return list;
+  };
+  for (const n of g.nodes.values()) {
+    if (!n.inputs.some((i) => i.control && map.has(i.node))) continue;
+    const next: IrInput[] = [];
+    for (const i of n.inputs) {
+      if (i.control && map.has(i.node)) for (const r of resolve(i.node, new Set())) next.push(controlEdge(r));
+      else next.push(i);
+    }
+    n.inputs = next;
+    normalizeInputs(n);
+  }
+}
+
+/** Data consumers of every node's outputs: producer name -> [{node, input index}]. */
+export function dataConsumers(g: WorkGraph): Map<string, { node: IrNode; index: number }[]> {
+  const out = new Map<string, { node: IrNode; index: number }[]>();
+  for (const n of g.nodes.values()) {
+    n.inputs.forEach((i, index) => {
+      if (i.control) return;
+      let list = out.get(i.node);
+      if (!list) out.set(i.node, (list = []));
+      list.push({ node: n, index });
+    });
+  }
+  return out;
+}
+
+/** Nodes reachable backwards (data and control edges) from `roots`. */
+export function reachableFrom(g: WorkGraph, roots: Iterable<string>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...roots].filter((r) => g.nodes.has(r));
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const i of g.nodes.get(name)!.inputs) if (!seen.has(i.node) && g.nodes.has(i.node)) stack.push(i.node);
+  }
+  return seen;
+}
+
+/** A node name based on `base` that is not used in `g` nor in `taken`. */
+export function uniqueName(g: WorkGraph, base: string, taken?: ReadonlySet<string>): string {
+  if (!g.nodes.has(base) && !taken?.has(base)) return base;
+  for (let k = 1; ; k++) {
+    const name = `${base}_${k}`;
+    if (!g.nodes.has(name) && !taken?.has(name)) return name;
+  }
+}
+
+/**
+ * Reorders `g.nodes` topologically (producers before consumers), keeping the current order
+ * among independent nodes. Back edges of TF1 loops (`NextIteration`) are ignored; if the graph
+ * still has a cycle the order is left unchanged.
+ */
+export function sortTopologically(g: WorkGraph): void {
+  const order = [...g.nodes.keys()];
+  const position = new Map(order.map((n, i) => [n, i]));
+  const indegree = new Map<string, number>();
+  const consumers = new Map<string, string[]>();
+  for (const name of order) {
+    const n = g.nodes.get(name)!;
+    let deg = 0;
+    const producers = new Set<string>();
+    for (const i of n.inputs) {
+      const p = g.nodes.get(i.node);
+      if (!p || producers.has(i.node) || p.op === 'NextIteration' || p.op === 'RefNextIteration') continue;
+      producers.add(i.node);
+      deg++;
+      let list = consumers.get(i.node);
+      if (!list) consumers.set(i.node, (list = []));
+      list.push(name);
+    }
+    indegree.set(name, deg);
+  }
+  // a binary heap on original positions keeps the result stable
+  const heap: number[] = [];
+  const push = (v: number): void => {
+    heap.push(v);
+    for (let c = heap.length - 1; c > 0; ) {
+      const p = (c - 1) >> 1;
+      if (heap[p]! <= heap[c]!) break;
+      [heap[p], heap[c]] = [heap[c]!, heap[p]!];
+      c = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let p = 0; ; ) {
+        const l = 2 * p + 1;
+        const r = l + 1;
+        let m = p;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === p) break;
+        [heap[p], heap[m]] = [heap[m]!, heap[p]!];
+        p = m;
+      }
+    }
+    return top;
+  };
+  for (const [name, d] of indegree) if (d === 0) push(position.get(name)!);
+  const sorted: string[] = [];
+  while (heap.length) {
+    const name = order[pop()]!;
+    sorted.push(name);
+    for (const c of consumers.get(name) ?? []) {
+      const d = indegree.get(c)! - 1;
+      indegree.set(c, d);
+      if (d === 0) push(position.get(c)!);
+    }
+  }
+  if (sorted.length !== order.length) return;
+  const next = new Map<string, IrNode>();
+  for (const name of sorted) next.set(name, g.nodes.get(name)!);
+  g.nodes = next;
+}
+
+/** Inserts nodes (throws on a name clash). */
+export function addNodes(g: WorkGraph, nodes: Iterable<IrNode>): void {
+  for (const n of nodes) {
+    if (g.nodes.has(n.name)) throw new FormatError('ERR_TFEXPORT_GRAPHDEF', `${g.where}: duplicate node name ${JSON.stringify(n.name)}`, { field: n.name });
+    g.nodes.set(n.name, n);
+  }
+}
