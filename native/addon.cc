@@ -7,6 +7,7 @@
 namespace tfx_binding {
 void register_kernels(Napi::Env env, Napi::Object exports);
 void register_cpu(Napi::Env env, Napi::Object exports);
+void register_wire(Napi::Env env, Napi::Object exports);
 }  // namespace tfx_binding
 
 namespace {
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   tfx_binding::register_cpu(env, exports);
   tfx_binding::register_kernels(env, exports);
+  tfx_binding::register_wire(env, exports);
   return exports;
 }
 

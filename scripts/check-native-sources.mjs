@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 // Fails when CMakeLists.txt and binding.gyp do not compile the same sources with the same
-// addon defines, or when a .cc file under native/ (outside tests/) is in neither.
+// addon defines, or when a .cc file under native/ (outside tests/ and fuzz/) is in neither.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,7 @@ function walk(dir) {
 }
 for (const f of walk(path.join(root, 'native'))) {
   const rel = path.relative(root, f).split(path.sep).join('/');
-  if (!rel.endsWith('.cc') || rel.startsWith('native/tests/')) continue;
+  if (!rel.endsWith('.cc') || rel.startsWith('native/tests/') || rel.startsWith('native/fuzz/')) continue;
   if (!cmakeSources.includes(rel)) problems.push(`${rel} is compiled by neither build file`);
 }
 

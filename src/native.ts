@@ -18,6 +18,32 @@ export interface NativeAffineParams {
   constant: boolean;
 }
 
+/** What `scanGraphDef` returns: one row of `stride` numbers per tensor (see src/wire/). */
+export interface NativeGraphDefScan {
+  tensorCount: number;
+  stride: number;
+  /** Names of the leading columns; then `maxEnclosing` x (field, recordOffset, payloadOffset, payloadLength). */
+  columns: string[];
+  maxEnclosing: number;
+  /** Names of the `flags` column bits, bit 0 first. */
+  flagNames: string[];
+  table: Float64Array;
+  dims: Float64Array;
+}
+
+/** Sizes for a split: allocate `structureLength` bytes and `3 * removedCount` numbers. */
+export interface NativeSplitPlan {
+  structureLength: number;
+  removedCount: number;
+  tensorCount: number;
+}
+
+/** Sizes for a join: allocate `outputLength` bytes. */
+export interface NativeJoinPlan {
+  outputLength: number;
+  tensorCount: number;
+}
+
 type Threads = number | undefined;
 
 /** The raw binding. Arguments are validated in TS before any call. */
@@ -51,6 +77,17 @@ export interface NativeBinding {
   crc32c(data: ArrayBufferView, init?: number): Promise<number>;
   transpose2dSync(src: ArrayBufferView, batch: number, rows: number, cols: number, dst: ArrayBufferView, threads?: Threads): void;
   transpose2d(src: ArrayBufferView, batch: number, rows: number, cols: number, dst: ArrayBufferView, threads?: Threads): Promise<void>;
+
+  scanGraphDefSync(bytes: Uint8Array): NativeGraphDefScan;
+  scanGraphDef(bytes: Uint8Array): Promise<NativeGraphDefScan>;
+  splitGraphDefPlanSync(bytes: Uint8Array, minBytes: number): NativeSplitPlan;
+  splitGraphDefPlan(bytes: Uint8Array, minBytes: number): Promise<NativeSplitPlan>;
+  splitGraphDefSync(bytes: Uint8Array, minBytes: number, out: Uint8Array, removed: Float64Array): void;
+  splitGraphDef(bytes: Uint8Array, minBytes: number, out: Uint8Array, removed: Float64Array): Promise<void>;
+  joinGraphDefPlanSync(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[]): NativeJoinPlan;
+  joinGraphDefPlan(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[]): Promise<NativeJoinPlan>;
+  joinGraphDefSync(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[], out: Uint8Array): void;
+  joinGraphDef(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[], out: Uint8Array): Promise<void>;
 }
 
 /** The package root (where package.json, prebuilds/ and build/ live). */

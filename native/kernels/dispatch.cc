@@ -29,7 +29,8 @@ static_assert(sizeof(kIsaNames) / sizeof(kIsaNames[0]) == TFEXPORT_ISA_COUNT,
               "ISA name table must match the enum");
 
 const char* const kStatusNames[TFEXPORT_STATUS_COUNT] = {
-    "OK", "BAD_ARGUMENT", "BAD_LENGTH", "NON_FINITE", "UNKNOWN_ISA", "UNAVAILABLE_ISA", "IO"};
+    "OK", "BAD_ARGUMENT", "BAD_LENGTH", "NON_FINITE", "UNKNOWN_ISA", "UNAVAILABLE_ISA", "IO",
+    "BAD_WIRE_FORMAT"};
 static_assert(sizeof(kStatusNames) / sizeof(kStatusNames[0]) == TFEXPORT_STATUS_COUNT,
               "status name table must match the enum");
 

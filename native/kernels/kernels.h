@@ -48,7 +48,8 @@ enum Status : int {
   TFEXPORT_STATUS_UNKNOWN_ISA = 4,
   TFEXPORT_STATUS_UNAVAILABLE_ISA = 5,
   TFEXPORT_STATUS_IO = 6,
-  TFEXPORT_STATUS_COUNT = 7,
+  TFEXPORT_STATUS_BAD_WIRE_FORMAT = 7,  // malformed protobuf wire data (native/wire/)
+  TFEXPORT_STATUS_COUNT = 8,
 };
 
 struct MinMax {

@@ -44,7 +44,10 @@ inline void quantize_affine(const float* src, size_t n, const AffineParams* p, Q
   const double lo = p->min, hi = p->max, scale = p->scale;
   for (size_t i = 0; i < n; ++i) {
     double x = static_cast<double>(src[i]);
-    if (x < lo) x = lo;
+    // `!(x >= lo)` also sends NaN to lo (code 0): the job refuses NaN before quantizing, and
+    // this keeps the kernel defined for it (a NaN reaching the int conversion would be UB).
+    // It is what SIMD max(x, lo) does, which returns its second operand on NaN.
+    if (!(x >= lo)) x = lo;
     if (x > hi) x = hi;
     const double r = std::nearbyint((x - lo) / scale);
     dst[i] = static_cast<Q>(static_cast<int64_t>(r));
