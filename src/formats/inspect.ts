@@ -13,6 +13,8 @@ import { irOpHistogram } from '../ir/graphdef.js';
 import { TfexportError } from '../errors.js';
 import { openCheckpoint, type CheckpointVariable } from './checkpoint/checkpoint.js';
 import { readGraphDef } from './graphdef/read.js';
+import { readLayersModel } from '../export/layers.js';
+import type { Json } from '../layers/config.js';
 import {
   constantWeights,
   graphOpHistograms,
@@ -139,6 +141,19 @@ export interface InspectReport {
   /** Const nodes of the graph (SavedModel only; frozen graphs report them as weights) */
   constants?: WeightsSummary;
   variables: InspectVariable[];
+  /** Keras / tfjs layers models only: the model class, its layers and the producer. */
+  layers?: {
+    /** `Sequential`, `Functional`/`Model`, or null for a weights-only file without topology */
+    className: string | null;
+    kerasVersion: string | null;
+    backend: string | null;
+    /** number of top-level layers */
+    count: number;
+    /** top-level layer class -> count */
+    classes: Record<string, number>;
+    /** top-level layers in model order: name and class */
+    list: { name: string; className: string }[];
+  };
 }
 
 /** Options of {@link inspect}. */
@@ -274,6 +289,59 @@ async function inspectFrozenGraph(input: string, file: string): Promise<InspectR
   };
 }
 
+const LAYERS_DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+function topLevelLayers(config: Json | undefined): { name: string; className: string }[] {
+  // Functional/Model: config.layers; legacy Sequential: config is the list itself (or config.layers).
+  const list = Array.isArray(config) ? config : config && typeof config === 'object' ? (config as { layers?: Json }).layers : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.map((l) => {
+    const o = (l ?? {}) as { class_name?: Json; name?: Json; config?: { name?: Json } };
+    const name = typeof o.name === 'string' ? o.name : typeof o.config?.name === 'string' ? o.config.name : '';
+    return { name, className: typeof o.class_name === 'string' ? o.class_name : '?' };
+  });
+}
+
+async function inspectLayersModel(input: string, file: string, format: 'keras' | 'keras_keras' | 'tfjs_layers_model'): Promise<InspectReport> {
+  const model = await readLayersModel(file, { format });
+  try {
+    const dtypes: Record<string, { count: number; bytes: number }> = {};
+    let bytes = 0;
+    for (const w of model.weights) {
+      const n = w.shape.reduce((a, b) => a * b, 1) * (LAYERS_DTYPE_BYTES[w.dtype] ?? 4);
+      bytes += n;
+      const d = (dtypes[w.dtype] ??= { count: 0, bytes: 0 });
+      d.count += 1;
+      d.bytes += n;
+    }
+    const list = topLevelLayers(model.modelConfig?.config as Json | undefined);
+    const classes: Record<string, number> = {};
+    for (const l of list) classes[l.className] = (classes[l.className] ?? 0) + 1;
+    return {
+      path: input,
+      resolvedPath: file,
+      format,
+      inspected: true,
+      producer: { tensorflowVersion: null, tensorflowGitVersion: null, graphDefVersion: null, minConsumer: null },
+      signatures: [],
+      ops: null,
+      weights: { source: model.weights.length ? 'variables' : 'none', count: model.weights.length, bytes, dtypes },
+      optimizerSlots: { count: 0, bytes: 0 },
+      variables: [],
+      layers: {
+        className: model.modelConfig?.class_name ?? null,
+        kerasVersion: model.kerasVersion ?? null,
+        backend: model.backend ?? null,
+        count: list.length,
+        classes,
+        list,
+      },
+    };
+  } finally {
+    await model.close();
+  }
+}
+
 /**
  * Inspects a model: detects its format by content and, for TensorFlow formats (SavedModel,
  * frozen GraphDef, checkpoint), reports producer, tags, signatures, op histograms and weights.
@@ -297,6 +365,10 @@ export async function inspect(input: string, options: InspectOptions = {}): Prom
       return inspectCheckpoint(input, detected.path);
     case 'tf_frozen_model':
       return inspectFrozenGraph(input, detected.path);
+    case 'keras':
+    case 'keras_keras':
+    case 'tfjs_layers_model':
+      return inspectLayersModel(input, detected.path, detected.format);
     default:
       return {
         path: input,

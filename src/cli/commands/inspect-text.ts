@@ -44,6 +44,11 @@ export function formatInspectReport(r: InspectReport): string {
   if (r.checkpoint) {
     out.push(`checkpoint: ${r.checkpoint.prefix} (${r.checkpoint.objectBased ? 'object-based TF2' : 'TF1 name-based'}, ${r.checkpoint.shards} shard${r.checkpoint.shards === 1 ? '' : 's'})`);
   }
+  if (r.layers) {
+    const L = r.layers;
+    out.push(`model:     ${L.className ?? 'weights only (no topology)'}${L.kerasVersion ? `, Keras ${L.kerasVersion}` : ''}${L.backend ? ` (${L.backend})` : ''}`);
+    out.push(`layers:    ${L.count}: ${Object.entries(L.classes).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  }
   if (r.graph) {
     out.push(`graph:     ${r.graph.nodeCount} nodes`);
     for (const i of r.graph.inputs) out.push(`  input   ${i.name}  ${i.dtype ?? `dtype ${i.dataType}`} ${shapeText(i.shape as number[] | null)}`);
