@@ -43,3 +43,38 @@ export type { LayersModelArtifacts, LayersModelWeight, LayersWeightDType, Layers
 export type { KerasObjectConfig, Json, JsonObject } from './layers/config.js';
 export type { QuantizeSpec } from './formats/tfjs/layers-quantize.js';
 export { DEFAULT_ZIP_LIMITS, type ZipLimits } from './formats/keras/zip.js';
+
+// Graph IR and freezing (SavedModel signature / frozen GraphDef -> inference graph)
+export {
+  fromGraphDef,
+  toGraphDef,
+  graphDefChunks,
+  writeGraphDef,
+  validateGraphIR,
+  type GraphIR,
+  type IrNode,
+  type IrInput,
+  type IrAttrValue,
+  type IrAttrList,
+  type IrFunctionRef,
+  type IrShape,
+  type IrSignature,
+  type IrSignatureTensor,
+  type IrVersions,
+  type IrWeight,
+  type IrWeightSource,
+  type TensorRef,
+  type FromGraphDefOptions,
+  type ToGraphDefOptions,
+} from './ir/index.js';
+export { freezeSavedModel, type FreezeOptions, type FrozenGraphIR, type FrozenVariableInfo } from './formats/savedmodel/index.js';
+export {
+  convertToGraphModel,
+  checkTfjsOps,
+  unsupportedTfjsOps,
+  type GraphModelOptions,
+  type GraphModelResult,
+  type GraphModelJson,
+  type GraphModelInputFormat,
+} from './formats/tfjs/graph-write.js';
+export { TFJS_SUPPORTED_OPS, TFJS_OP_CATEGORIES, TFJS_CONVERTER_VERSION } from './graph/tfjs-ops.js';

@@ -114,14 +114,14 @@ describe('tfexport bin', () => {
     expect(expectOneError(run(['convert', 'model', 'out', '--input-format=tf_saved_model', '--quantize-uint8', '--quantize-uint16']), 'ERR_TFEXPORT_BAD_ARGUMENT', 2)).toContain('--quantize-uint16');
   });
 
-  it('convert validates, then says the reader arrives later (exit 3)', () => {
+  it('convert parses every tensorflowjs_converter flag, then the reader names the broken file (exit 1, no output)', () => {
     const r = run([
       'convert', '--input_format=tf_saved_model', '--quantize_uint8', 'model', 'out',
       '--control_flow_v2=False', '--weight_shard_size_bytes', '1048576', '--saved_model_tags=serve',
       '--signature_name', 'serving_default', '--skip_op_check', '--strip_debug_ops=0',
     ]);
-    const line = expectOneError(r, 'ERR_TFEXPORT_NOT_IMPLEMENTED', 3);
-    expect(line).toContain('reading tf_saved_model');
+    const line = expectOneError(r, 'ERR_TFEXPORT_PROTO_DECODE', 1);
+    expect(line).toContain('saved_model.pb');
     expect(r.stdout).toBe('');
     expect(existsSync(path.join(work, 'out'))).toBe(false);
     const d = run(['convert', 'model', 'out', '--output-format', 'tflite']);

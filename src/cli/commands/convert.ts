@@ -242,6 +242,9 @@ export const convertCommand: CommandSpec = {
     // Layers models (Keras .h5 / .keras <-> tfjs layers) are converted by src/export/cli.ts.
     const layers = await import('../../export/cli.js');
     if (await layers.handlesLayersConversion(options)) return layers.runLayersConversion(options, io);
+    // TF graph inputs -> tfjs graph models are converted by src/formats/tfjs/graph-cli.ts.
+    const graph = await import('../../formats/tfjs/graph-cli.js');
+    if (await graph.handlesGraphConversion(options)) return graph.runGraphConversion(options, io);
     if (implementation) return implementation(options, io);
     const what = options.inputFormat
       ? `reading ${options.inputFormat} (and writing ${options.outputFormat})`
