@@ -18,5 +18,13 @@ export { pruneGraph } from './passes/prune.js';
 export { stripDebugOps, simplifyControlDependencies, DEBUG_SINK_OPS, DEBUG_PASSTHROUGH_OPS, TRAINING_ONLY_OPS } from './passes/strip.js';
 export { convertVariableConsumers, isVariableMutation, type FrozenVariable, type VariablePassContext } from './passes/variables.js';
 export { liftConstants } from './passes/constants.js';
+export {
+  lowerControlFlow,
+  lowerControlFlowIR,
+  LOWERED_CONTROL_FLOW_OPS,
+  type LowerControlFlowOptions,
+  type LowerControlFlowIROptions,
+  type LowerControlFlowStats,
+} from './passes/lower-control-flow.js';
 export { checkFrozenGraph, refuseControlFlowV2, isLookupTableOp, CONTROL_FLOW_V2_OPS, VARIABLE_OPS } from './passes/checks.js';
 export { FunctionFreezer, freezeGraphBody, dropColocationAttrs, type FreezeStats } from './freeze.js';

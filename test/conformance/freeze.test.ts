@@ -14,10 +14,13 @@
  * also checked against their expected.json; fixtures without expected values are compared with
  * TF on deterministic inputs; where TF 2.21 cannot load an old original (tf_keras 2.2 optimizers,
  * TF1 ref-typed outputs) the frozen graph still runs and is checked against expected.json or for
- * finite outputs. A StaticHashTable model checks the lookup-table refusal, and controlFlow 'lower'
- * its refusal. Our GraphDef bytes must also read back through fromGraphDef and re-serialize
- * identically. Without the oracle the fixtures are still frozen and checked structurally (a loud
- * skip message is printed for the rest).
+ * finite outputs. A StaticHashTable model checks the lookup-table refusal. The control-flow models
+ * (tf.cond + tf.while_loop with a cond nested in the loop body; tf.switch_case and a loop nested
+ * in a loop; the TF1 while loop) are also frozen with controlFlow 'lower' (`<id>#lower`): no
+ * If/While/Case left, and the lowered GraphDef runs in the TF1 Session and matches the
+ * signature's outputs. Our GraphDef bytes must also read back through fromGraphDef and
+ * re-serialize identically. Without the oracle the fixtures are still frozen and checked
+ * structurally (a loud skip message is printed for the rest).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
@@ -195,12 +198,16 @@ async function runOracle(jobsIn: Job[], freezeAll: (phase1: { tensorflow_version
   }
 }
 
-async function freezeJob(job: Job): Promise<{ ir: GraphIR; feeds: Record<string, string>; fetches: Record<string, string> }> {
+/** generated models also frozen with controlFlow 'lower' (run as `<id>#lower`) */
+const LOWERED_JOBS = ['control_flow.serving_default', 'control_flow.nested', 'tf1_builder.loop'];
+const LOWERED_SUFFIX = '#lower';
+
+async function freezeJob(job: Job, controlFlow: 'keep' | 'lower' = 'keep'): Promise<{ ir: GraphIR; feeds: Record<string, string>; fetches: Record<string, string> }> {
   if (job.kind === 'graphdef') {
     const ir = fromGraphDef(new Uint8Array(fs.readFileSync(job.path)), { file: job.path, inputs: Object.keys(job.feeds!), outputs: job.fetches! });
     return { ir, feeds: Object.fromEntries(Object.keys(job.feeds!).map((n) => [n, n])), fetches: Object.fromEntries(job.fetches!.map((n) => [n, n])) };
   }
-  const ir = await freezeSavedModel(job.path, { signature: job.signature, ...(job.tags ? { tags: job.tags } : {}) });
+  const ir = await freezeSavedModel(job.path, { signature: job.signature, controlFlow, ...(job.tags ? { tags: job.tags } : {}) });
   const sig = ir.signatures.get(job.signature!)!;
   return {
     ir,
@@ -209,7 +216,7 @@ async function freezeJob(job: Job): Promise<{ ir: GraphIR; feeds: Record<string,
   };
 }
 
-const frozenInfo = new Map<string, { ops: Record<string, number>; functions: string[]; weights: number; variables?: FrozenGraphIR['variables']; error?: string; code?: string }>();
+const frozenInfo = new Map<string, { ops: Record<string, number>; functions: string[]; weights: number; frames?: string[]; variables?: FrozenGraphIR['variables']; error?: string; code?: string }>();
 /** generated models whose freezing must be refused */
 const EXPECTED_REFUSALS: Record<string, string> = { 'hash_table.serving_default': 'ERR_TFEXPORT_UNSUPPORTED_OP' };
 let results: RunResult[] = [];
@@ -223,12 +230,13 @@ beforeAll(async () => {
   results = await runOracle([example, ...(await fixtureJobs())], async (phase1) => {
     tfVersion = phase1.tensorflow_version;
     phase1Jobs = phase1.jobs;
-    const requests: { id: string; graph: string; feeds: Record<string, string>; fetches: Record<string, string> }[] = [];
+    const requests: { id: string; job: string; graph: string; feeds: Record<string, string>; fetches: Record<string, string> }[] = [];
     fs.mkdirSync(path.join(outDir, 'frozen'), { recursive: true });
-    for (const job of phase1.jobs) {
+    const variants = phase1.jobs.flatMap((job) => [{ job, id: job.id, controlFlow: 'keep' as const }, ...(LOWERED_JOBS.includes(job.id) ? [{ job, id: job.id + LOWERED_SUFFIX, controlFlow: 'lower' as const }] : [])]);
+    for (const { job, id, controlFlow } of variants) {
       if (!job.runnable) continue;
       try {
-        const { ir, feeds, fetches } = await freezeJob(job);
+        const { ir, feeds, fetches } = await freezeJob(job, controlFlow);
         try {
           validateGraphIR(ir);
           const file = path.join(outDir, 'frozen', `${requests.length}.pb`);
@@ -237,14 +245,15 @@ beforeAll(async () => {
           // our own output reads back through fromGraphDef and serializes to the same bytes
           const again = fromGraphDef(bytes, { file });
           validateGraphIR(again);
-          if (!Buffer.from(await toGraphDef(again, { inlineWeights: true })).equals(Buffer.from(bytes))) throw new Error(`${job.id}: fromGraphDef(toGraphDef(ir)) does not re-serialize identically`);
-          frozenInfo.set(job.id, { ops: irOpHistogram(ir), functions: [...ir.functions.keys()], weights: ir.weights.size, ...('variables' in ir ? { variables: (ir as FrozenGraphIR).variables } : {}) });
-          requests.push({ id: job.id, graph: file, feeds, fetches });
+          if (!Buffer.from(await toGraphDef(again, { inlineWeights: true })).equals(Buffer.from(bytes))) throw new Error(`${id}: fromGraphDef(toGraphDef(ir)) does not re-serialize identically`);
+          const frames = [...ir.nodes.values()].filter((n) => n.op === 'Enter').map((n) => { const v = n.attrs.get('frame_name'); return v?.kind === 's' ? new TextDecoder().decode(v.value) : ''; });
+          frozenInfo.set(id, { ops: irOpHistogram(ir), functions: [...ir.functions.keys()], weights: ir.weights.size, frames, ...('variables' in ir ? { variables: (ir as FrozenGraphIR).variables } : {}) });
+          requests.push({ id, job: job.id, graph: file, feeds, fetches });
         } finally {
           await ir.close();
         }
       } catch (e) {
-        frozenInfo.set(job.id, { ops: {}, functions: [], weights: 0, error: e instanceof Error ? e.message : String(e), code: (e as TfexportError).code });
+        frozenInfo.set(id, { ops: {}, functions: [], weights: 0, error: e instanceof Error ? e.message : String(e), code: (e as TfexportError).code });
       }
     }
     const file = path.join(outDir, 'request.json');
@@ -297,17 +306,44 @@ describe.skipIf(!python)('frozen graphs run in TF 2.21 and match tf.saved_model.
     expect(frozenInfo.get('tf1_builder.loop')!.ops).toHaveProperty('Enter');
   });
 
-  it('refusals are typed and name the nodes: lookup tables; controlFlow lower', async () => {
+  it('refusals are typed and name the nodes: lookup tables', () => {
     const table = frozenInfo.get('hash_table.serving_default')!;
     expect(table.code).toBe('ERR_TFEXPORT_UNSUPPORTED_OP');
     expect(table.error).toMatch(/lookup tables .*HashTableV2.*LookupTableFindV2|lookup tables .*LookupTableFindV2/);
-    const cfDir = phase1Jobs.find((j) => j.id === 'control_flow.serving_default')!.path;
-    const err = await freezeSavedModel(cfDir, { controlFlow: 'lower' }).then(() => null, (e: unknown) => e as TfexportError);
-    expect(err?.code).toBe('ERR_TFEXPORT_NOT_SUPPORTED_YET');
-    expect(err?.message).toMatch(/\(If\).*\(While\)/);
-    const tf1 = await freezeSavedModel(phase1Jobs.find((j) => j.id === 'tf1_builder.loop')!.path, { signature: 'loop', controlFlow: 'lower' });
-    expect(irOpHistogram(tf1)).toHaveProperty('LoopCond', 1); // v1 control flow passes through
-    await tf1.close();
+  });
+
+  it("controlFlow 'lower': control flow v2 becomes v1 Switch/Merge/Enter/Exit, runs in a TF1 Session and matches (<= 1e-5)", () => {
+    console.log("controlFlow 'lower':");
+    for (const id of LOWERED_JOBS) {
+      const lid = id + LOWERED_SUFFIX;
+      const info = frozenInfo.get(lid);
+      expect(info?.error, `${lid} freeze`).toBeUndefined();
+      for (const op of ['If', 'StatelessIf', 'While', 'StatelessWhile', 'Case', 'StatelessCase']) expect(info!.ops, `${lid}: ${op}`).not.toHaveProperty(op);
+      expect(info!.functions, lid).toEqual([]);
+      const r = byId(lid);
+      expect(r, lid).toBeDefined();
+      expect(r!.error, lid).toBeUndefined();
+      expect(r!.problems, lid).toEqual([]);
+      expect(r!.max_abs_diff!, lid).toBeLessThanOrEqual(1e-5);
+      const inputs = Object.entries(phase1Jobs.find((j) => j.id === id)!.input_values ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v.data)}`);
+      console.log(`  ${lid.padEnd(40)} max |diff| = ${r!.max_abs_diff!.toExponential(2)}  inputs ${inputs.join(' ')}  ops ${JSON.stringify(info!.ops)}`);
+    }
+    // tf.cond + tf.while_loop with a cond nested in the loop body: 2 If + 1 While lowered
+    const cf = frozenInfo.get('control_flow.serving_default' + LOWERED_SUFFIX)!.ops;
+    expect(cf).toHaveProperty('LoopCond', 1);
+    expect(cf).toHaveProperty('NextIteration', cf['Enter']);
+    expect(cf['Exit']).toBe(cf['Enter']);
+    expect(cf['Switch']).toBeGreaterThanOrEqual(cf['Enter']! + 4);
+    expect(cf['Merge']).toBeGreaterThanOrEqual(cf['Enter']! + 2);
+    // switch_case x6 (3 branches: 2 conds each) and a loop nested in a loop
+    const nested = frozenInfo.get('control_flow.nested')!.ops;
+    expect(Object.keys(nested).some((op) => /Case$/.test(op))).toBe(true);
+    const cn = frozenInfo.get('control_flow.nested' + LOWERED_SUFFIX)!.ops;
+    expect(cn).toHaveProperty('LoopCond', 2);
+    expect(cn).toHaveProperty('Equal', 12);
+    expect(new Set(frozenInfo.get('control_flow.nested' + LOWERED_SUFFIX)!.frames)).toHaveProperty('size', 2);
+    // v1 control flow of a TF1 graph passes through unchanged
+    expect(frozenInfo.get('tf1_builder.loop' + LOWERED_SUFFIX)!.ops).toEqual(frozenInfo.get('tf1_builder.loop')!.ops);
   });
 
   it('variables come from the object graph (TF2) or the restore ops (TF1); partitioned ones are assembled', () => {
@@ -378,7 +414,7 @@ describe.skipIf(!fixturesDir)('fixture SavedModels freeze without TensorFlow', (
     return out.sort();
   };
 
-  it('every user signature of every fixture freezes to a valid IR, or is refused with a typed error', async () => {
+  it('every user signature of every fixture freezes to a valid IR (also with controlFlow lower), or is refused with a typed error', async () => {
     let frozen = 0;
     const refused: string[] = [];
     for (const dir of smDirs()) {
@@ -394,6 +430,13 @@ describe.skipIf(!fixturesDir)('fixture SavedModels freeze without TensorFlow', (
           expect(gd.node.length, `${dir} ${key}`).toBe(ir.nodes.size);
           await ir.close();
           frozen++;
+          // controlFlow 'lower' gives a valid graph without control flow v2 nor functions
+          const lowered = await freezeSavedModel(dir, { signature: key, controlFlow: 'lower', ...(tags ? { tags } : {}) });
+          validateGraphIR(lowered);
+          expect(Object.keys(irOpHistogram(lowered)).filter((op) => /^(Stateless)?(If|While|Case)$/.test(op)), `${dir} ${key} lowered`).toEqual([]);
+          expect(lowered.functions.size, `${dir} ${key} lowered`).toBe(0);
+          await toGraphDef(lowered, { inlineWeights: true });
+          await lowered.close();
         } catch (e) {
           expect(e, `${dir} ${key}`).toBeInstanceOf(TfexportError);
           refused.push(`${path.basename(dir)}.${key}: ${(e as TfexportError).code}`);

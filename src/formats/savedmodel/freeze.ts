@@ -18,10 +18,10 @@
  * 6. Lift the remaining Const values into lazy weights, drop `_class` colocation attrs, order the
  *    nodes topologically and keep the reachable frozen functions.
  *
- * `controlFlow: 'lower'` (control flow v2 -> v1 `Switch`/`Merge`/`Enter`/`Exit`, what
- * tensorflowjs_converter does by default) is not implemented yet: it throws
- * `ERR_TFEXPORT_NOT_SUPPORTED_YET` when the frozen graph has `If`/`While`/`Case` nodes (a graph
- * without them is returned as is).
+ * `controlFlow: 'lower'` (what tensorflowjs_converter does by default) rewrites the remaining
+ * control flow v2 (`If`/`While`/`Case`, also nested in their bodies) into control flow v1
+ * `Switch`/`Merge`/`Enter`/`Exit`/`NextIteration`/`LoopCond` (`graph/passes/lower-control-flow.ts`)
+ * before the constants are lifted; a graph without them is returned as is.
  */
 import { FormatError, UnsupportedOpError, ValidationError } from '../../errors.js';
 import type { FunctionDef } from '../../proto/types.generated.js';
@@ -36,6 +36,7 @@ import { dropColocationAttrs, freezeGraphBody, FunctionFreezer, type FreezeStats
 import { OpRegistry } from '../../graph/op-registry.js';
 import { liftConstants } from '../../graph/passes/constants.js';
 import { refuseControlFlowV2 } from '../../graph/passes/checks.js';
+import { lowerControlFlow } from '../../graph/passes/lower-control-flow.js';
 import { pruneGraph } from '../../graph/passes/prune.js';
 import type { FrozenVariable } from '../../graph/passes/variables.js';
 import { rewriteTensors, sortTopologically, tensorKey, uniqueName, type WorkGraph } from '../../graph/work-graph.js';
@@ -50,7 +51,8 @@ export interface FreezeOptions {
   tags?: readonly string[];
   /**
    * `keep` (default): control flow v2 (`If`/`While`/`Case`) stays, with frozen branch and body
-   * functions in the library. `lower`: not supported yet (throws when such nodes remain).
+   * functions in the library. `lower`: they are rewritten into control flow v1
+   * (`Switch`/`Merge`/`Enter`/`Exit`/`NextIteration`/`LoopCond`), no functions remain.
    */
   controlFlow?: 'keep' | 'lower';
 }
@@ -231,6 +233,7 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
   stats.frozenFunctions = freezer.stats.frozenFunctions;
 
   // 6. finish
+  if (options.controlFlow === 'lower') lowerControlFlow(g, { library: freezer.frozen, registry });
   liftConstants(g, weights, file);
   for (const k of [...weights.keys()]) if (g.nodes.get(k)?.op !== 'Const') weights.delete(k);
   if (options.controlFlow === 'lower') refuseControlFlowV2(g);
@@ -284,8 +287,8 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
  *   FormatError (`ERR_TFEXPORT_VARIABLE_NOT_FOUND`, `ERR_TFEXPORT_FUNCTION_NOT_FOUND`,
  *   `ERR_TFEXPORT_FUNCTION_DEF`, ...) naming the file, node or function; UnsupportedOpError
  *   (`ERR_TFEXPORT_FUNCTION_CYCLE`, `ERR_TFEXPORT_VARIABLE_MUTATION`,
- *   `ERR_TFEXPORT_UNSUPPORTED_OP` for lookup tables, `ERR_TFEXPORT_NOT_SUPPORTED_YET` for
- *   `controlFlow: 'lower'`)
+ *   `ERR_TFEXPORT_UNSUPPORTED_OP` for lookup tables and, with `controlFlow: 'lower'`,
+ *   non-boolean predicates)
  * @example
  * ```ts
  * const ir = await freezeSavedModel('models/mlp', { signature: 'serving_default' });
