@@ -56,7 +56,7 @@ export interface BenchRow {
   isa: string;
 }
 
-/** Machine and run description (the first JSON line, and the table header). */
+/** Machine and run description (the table header; its cpu/node/bestIsa are on every JSON line). */
 export interface BenchMeta {
   name: 'meta';
   cpu: string;
@@ -202,7 +202,9 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
   const rows: BenchRow[] = [];
   const emit = (row: BenchRow) => {
     rows.push(row);
-    if (options.json) out.write(`${JSON.stringify(row)}\n`);
+    // Every JSON line is one measurement {name, impl, threads, gbps, ...} that also carries the
+    // machine it was taken on, so lines can be filtered or merged on their own.
+    if (options.json) out.write(`${JSON.stringify({ ...row, cpu: meta.cpu, node: meta.node, bestIsa: meta.bestIsa, ...(nativeError ? { nativeError } : {}) })}\n`);
     else {
       out.write(`${tableLine([
         row.name, row.impl, row.isa, String(row.threads), String(row.n), fmt(row.medianMs, row.medianMs < 0.1 ? 4 : row.medianMs < 10 ? 3 : 2), fmt(row.gbps, 2), fmt(row.ratio, 2),
@@ -210,8 +212,7 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
     }
   };
 
-  if (options.json) out.write(`${JSON.stringify(meta)}\n`);
-  else {
+  if (!options.json) {
     out.write(
       [
         'tfexport bench kernels',
