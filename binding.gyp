@@ -27,12 +27,15 @@
         "native/kernels/arm/quant_int8_neon.cc",
         "native/kernels/arm/tables_arm.cc",
         "native/wire/graphdef_wire.cc",
+        "native/wire/snappy.cc",
+        "native/wire/sstable.cc",
         "native/addon.cc",
         "native/binding/cpu_binding.cc",
         "native/binding/errors.cc",
         "native/binding/job.cc",
         "native/binding/kernels_binding.cc",
-        "native/binding/wire_binding.cc"
+        "native/binding/wire_binding.cc",
+        "native/binding/sstable_binding.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -8,6 +8,7 @@ namespace tfx_binding {
 void register_kernels(Napi::Env env, Napi::Object exports);
 void register_cpu(Napi::Env env, Napi::Object exports);
 void register_wire(Napi::Env env, Napi::Object exports);
+void register_sstable(Napi::Env env, Napi::Object exports);
 }  // namespace tfx_binding
 
 namespace {
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tfx_binding::register_cpu(env, exports);
   tfx_binding::register_kernels(env, exports);
   tfx_binding::register_wire(env, exports);
+  tfx_binding::register_sstable(env, exports);
   return exports;
 }
 

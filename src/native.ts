@@ -44,6 +44,32 @@ export interface NativeJoinPlan {
   tensorCount: number;
 }
 
+/** Footer handles as `sstableFooter` decodes them (native/wire/sstable.h). */
+export interface NativeSSTableFooter {
+  metaOffset: number;
+  metaSize: number;
+  indexOffset: number;
+  indexSize: number;
+}
+
+/** A verified block: compression type (0 none, 1 snappy) and its uncompressed length. */
+export interface NativeSSTableBlockInfo {
+  type: number;
+  uncompressedLength: number;
+}
+
+/**
+ * Records of one block: `count` rows of `stride` (5) numbers
+ * (shared, keyOffset, keyDelta, valueOffset, valueLength); key i is key(i-1)[0, shared)
+ * followed by block[keyOffset, +keyDelta).
+ */
+export interface NativeSSTableBlock {
+  count: number;
+  stride: number;
+  keyBytes: number;
+  records: Float64Array;
+}
+
 type Threads = number | undefined;
 
 /** The raw binding. Arguments are validated in TS before any call. */
@@ -88,6 +114,17 @@ export interface NativeBinding {
   joinGraphDefPlan(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[]): Promise<NativeJoinPlan>;
   joinGraphDefSync(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[], out: Uint8Array): void;
   joinGraphDef(structure: Uint8Array, tensorIds: Float64Array, views: Uint8Array[], out: Uint8Array): Promise<void>;
+
+  sstableFooterSync(footer: Uint8Array): NativeSSTableFooter;
+  sstableFooter(footer: Uint8Array): Promise<NativeSSTableFooter>;
+  sstableCheckBlockSync(raw: Uint8Array, maxBlock: number): NativeSSTableBlockInfo;
+  sstableCheckBlock(raw: Uint8Array, maxBlock: number): Promise<NativeSSTableBlockInfo>;
+  sstableDecompressBlockSync(body: Uint8Array, maxBlock: number, out: Uint8Array): void;
+  sstableDecompressBlock(body: Uint8Array, maxBlock: number, out: Uint8Array): Promise<void>;
+  sstableParseBlockSync(block: Uint8Array): NativeSSTableBlock;
+  sstableParseBlock(block: Uint8Array): Promise<NativeSSTableBlock>;
+  snappyUncompressedLengthSync(src: Uint8Array, maxOutput: number): number;
+  snappyUncompressedLength(src: Uint8Array, maxOutput: number): Promise<number>;
 }
 
 /** The package root (where package.json, prebuilds/ and build/ live). */

@@ -137,6 +137,78 @@ describe.skipIf(!python)('TF 2.21 oracle', () => {
     }
   });
 
+  it('every variable of the snappy-compressed fixture indexes equals tf.train.load_checkpoint(...).get_tensor(...) bit for bit', async (ctx) => {
+    // The two fixtures whose variables.index has snappy-compressed blocks (native/wire/snappy.cc
+    // when the addon loads, else the TS decoder). A separate small Python call: TF only reads here.
+    const fixtures = path.resolve(repoRoot, '../shared/fixtures/savedmodel');
+    const names = ['tfserving_half_plus_two_cpu', 'tfserving_half_plus_two_tf2_cpu'];
+    const prefixes = names.map((n) => path.join(fixtures, n, 'variables', 'variables'));
+    if (!prefixes.every((p) => fs.existsSync(`${p}.index`))) {
+      console.warn(`\n*** snappy-index conformance test skipped: ${fixtures} not found (clone shared/ beside the repository) ***\n`);
+      ctx.skip();
+      return;
+    }
+    const dir = fs.mkdtempSync(path.join(outDir, 'snappy-'));
+    const script = path.join(dir, 'dump.py');
+    fs.writeFileSync(
+      script,
+      [
+        'import base64, json, os, sys',
+        'import numpy as np',
+        'import tensorflow as tf',
+        'out, prefixes = sys.argv[1], sys.argv[2:]',
+        'result = {}',
+        'for i, prefix in enumerate(prefixes):',
+        '    r = tf.train.load_checkpoint(prefix)',
+        '    entries = {}',
+        '    for j, key in enumerate(sorted(r.get_variable_to_shape_map())):',
+        '        v = r.get_tensor(key)',
+        '        # a DT_STRING scalar comes back as bytes (np.asarray would strip trailing NULs)',
+        '        t = np.empty((), dtype=object) if isinstance(v, bytes) else np.asarray(v)',
+        '        if isinstance(v, bytes):',
+        '            t[()] = v',
+        '        e = {"shape": list(t.shape)}',
+        '        if t.dtype == object:',
+        '            e["dtype"] = "string"',
+        '            e["strings"] = [base64.b64encode(bytes(x)).decode() for x in t.reshape(-1)]',
+        '        else:',
+        '            e["dtype"] = tf.as_dtype(t.dtype).name',
+        '            e["file"] = f"t{i}_{j}.bin"',
+        '            with open(os.path.join(out, e["file"]), "wb") as f:',
+        '                f.write(np.ascontiguousarray(t).tobytes())',
+        '        entries[key] = e',
+        '    result[prefix] = entries',
+        'with open(os.path.join(out, "snappy.json"), "w") as f:',
+        '    json.dump(result, f)',
+      ].join('\n'),
+    );
+    await runOracle(script, [dir, ...prefixes], 120_000);
+    const want = JSON.parse(fs.readFileSync(path.join(dir, 'snappy.json'), 'utf8')) as Record<string, Record<string, OracleTensor>>;
+    let compared = 0;
+    for (const prefix of prefixes) {
+      const bundle = await openTensorBundle(prefix);
+      try {
+        expect(bundle.keys().sort(), prefix).toEqual(Object.keys(want[prefix]!).sort());
+        for (const [key, w] of Object.entries(want[prefix]!)) {
+          const t = await bundle.read(key);
+          expect(t.dtype, `${prefix}:${key}`).toBe(w.dtype);
+          expect(t.shape, `${prefix}:${key}`).toEqual(w.shape);
+          if (w.strings) {
+            expect((t.data as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')), `${prefix}:${key}`).toEqual(w.strings);
+          } else {
+            const view = t.data as ArrayBufferView;
+            const got = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+            expect(got.equals(fs.readFileSync(path.join(dir, w.file!))), `${prefix}:${key}`).toBe(true);
+          }
+          compared++;
+        }
+      } finally {
+        await bundle.close();
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(6);
+  }, 130_000);
+
   it('signatures match tf.saved_model.load(...).signatures structured specs', async () => {
     for (const [name, model] of Object.entries(manifest.models)) {
       const sm = await openSavedModel(model.path);

@@ -4,8 +4,68 @@
  * use for compression type 1; not the framing format). Every length and copy offset is checked,
  * the declared size is bounded before anything is allocated, and each element consumes input,
  * so corrupt or hostile input ends in a {@link FormatError}, never a RangeError or a hang.
+ *
+ * Two implementations with the same checks in the same order: the native decoder
+ * (native/wire/snappy.cc, used when the addon loads) and the TypeScript one below (the
+ * fallback). Both accept exactly the same streams, produce the same bytes and fail with
+ * `ERR_TFEXPORT_SNAPPY` and the same message (test/formats/tf/sstable-native.test.ts).
  */
-import { FormatError } from '../../errors.js';
+import { FormatError, NativeError, TfexportError } from '../../errors.js';
+import { loadNative, type NativeBinding } from '../../native.js';
+
+/** Which implementation a table/snappy call uses: native when the addon loads ('auto'), or forced. */
+export type SSTableBackend = 'auto' | 'native' | 'ts';
+
+/** The largest block/output size the native reader accepts (its kMaxBlockLimit). */
+const NATIVE_MAX_OUTPUT = 2 ** 30;
+
+/**
+ * The binding for the native table/snappy reader, or null for the TS path.
+ * @internal
+ * @throws NativeError when `backend` is 'native' and the addon (or its SSTable reader) is missing
+ */
+export function sstableBinding(backend: SSTableBackend = 'auto'): NativeBinding | null {
+  if (backend === 'ts') return null;
+  const { binding, error } = loadNative();
+  const ok = binding !== null && typeof binding.sstableParseBlockSync === 'function';
+  if (ok) return binding;
+  if (backend === 'native') {
+    throw error ?? new NativeError('ERR_TFEXPORT_NATIVE_LOAD', 'the native addon has no SSTable reader (rebuild it)');
+  }
+  return null;
+}
+
+/** Codes the native table reader raises (everything else is rethrown unchanged). */
+const NATIVE_FORMAT_CODES = new Set([
+  'ERR_TFEXPORT_SSTABLE_CORRUPT',
+  'ERR_TFEXPORT_SSTABLE_CRC',
+  'ERR_TFEXPORT_SSTABLE_MAGIC',
+  'ERR_TFEXPORT_SSTABLE_UNSUPPORTED',
+  'ERR_TFEXPORT_SNAPPY',
+]);
+
+/**
+ * Turns a native table-reader error into the FormatError the TS reader throws: same code,
+ * the native sentence (which names the byte offset) wrapped by `format`, which adds the file
+ * and block names. Other errors pass through.
+ * @internal
+ */
+export function fromNativeError(e: unknown, file: string, field: string, format: (what: string) => string): unknown {
+  if (!(e instanceof TfexportError) || !NATIVE_FORMAT_CODES.has(e.code)) return e;
+  const prefix = `${e.code}: `;
+  const what = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  return new FormatError(e.code, format(what), { file, field });
+}
+
+function snappyNative(b: NativeBinding, src: Uint8Array, ctx: SnappyContext, maxOutput: number): Uint8Array {
+  try {
+    const out = new Uint8Array(b.snappyUncompressedLengthSync(src, maxOutput));
+    b.sstableDecompressBlockSync(src, maxOutput, out);
+    return out;
+  } catch (e) {
+    throw fromNativeError(e, ctx.file, ctx.field, (what) => `${ctx.file}: corrupt snappy-compressed ${ctx.field}: ${what}`);
+  }
+}
 
 /**
  * The largest output a valid Snappy stream of `compressedLength` bytes can produce: the densest
@@ -31,6 +91,24 @@ export interface SnappyContext {
  * @throws FormatError `ERR_TFEXPORT_SNAPPY` when the stream is malformed
  */
 export function snappyDecompress(src: Uint8Array, ctx: SnappyContext, maxOutput = 1 << 30): Uint8Array {
+  return snappyDecompressWith(src, ctx, maxOutput, 'auto');
+}
+
+/**
+ * {@link snappyDecompress} with an explicit implementation (tests compare the two).
+ * 'auto' and 'native' use the native decoder only for integral limits up to 1 GiB (its bound).
+ * @internal
+ */
+export function snappyDecompressWith(src: Uint8Array, ctx: SnappyContext, maxOutput: number, backend: SSTableBackend): Uint8Array {
+  const b = sstableBinding(backend);
+  if (b && Number.isSafeInteger(maxOutput) && maxOutput >= 0 && maxOutput <= NATIVE_MAX_OUTPUT) {
+    return snappyNative(b, src, ctx, maxOutput);
+  }
+  return snappyDecompressTs(src, ctx, maxOutput);
+}
+
+/** The TypeScript decoder (the fallback; the specification native/wire/snappy.cc mirrors). */
+function snappyDecompressTs(src: Uint8Array, ctx: SnappyContext, maxOutput: number): Uint8Array {
   const fail = (what: string, at: number): FormatError =>
     new FormatError('ERR_TFEXPORT_SNAPPY', `${ctx.file}: corrupt snappy-compressed ${ctx.field}: ${what} (compressed byte ${at})`, {
       file: ctx.file,

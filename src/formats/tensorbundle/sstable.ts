@@ -9,11 +9,18 @@
  * Blocks are read with positioned reads; every handle, length and offset is checked against the
  * file and block bounds, and block CRCs are verified, so malformed tables end in a
  * {@link FormatError} naming the file and block.
+ *
+ * File I/O is always TypeScript. Footer, block (CRC, compression type, snappy) and record
+ * parsing run in the native reader (native/wire/sstable.cc) when the addon loads, else in the
+ * TypeScript code below, which is the fallback and the specification the native reader
+ * mirrors check for check: both return the same records and fail with the same error codes
+ * (test/formats/tf/sstable-native.test.ts).
  */
 import fs from 'node:fs/promises';
 import { FormatError, IoError } from '../../errors.js';
 import { crc32cSync, maskCrc32c } from '../../kernels/index.js';
-import { snappyDecompress } from './snappy.js';
+import type { NativeBinding } from '../../native.js';
+import { fromNativeError, snappyDecompressWith, sstableBinding, type SSTableBackend } from './snappy.js';
 
 /** Size of the table footer. */
 export const SSTABLE_FOOTER_SIZE = 48;
@@ -92,8 +99,54 @@ export async function readExactly(handle: fs.FileHandle, file: string, position:
   return out;
 }
 
+/** Rethrows a native table-reader error as the TS reader's FormatError (`file: what (field)`). */
+function nativeFailure(e: unknown, file: string, field: string): unknown {
+  return fromNativeError(e, file, field, (what) => `${file}: ${what} (${field})`);
+}
+
 /** Parses the records of one (uncompressed) block. */
 export function parseBlock(block: Uint8Array, file: string, field: string): SSTableRecord[] {
+  return parseBlockWith(block, file, field, 'auto');
+}
+
+/**
+ * {@link parseBlock} with an explicit implementation (tests compare the two).
+ * @internal
+ */
+export function parseBlockWith(block: Uint8Array, file: string, field: string, backend: SSTableBackend): SSTableRecord[] {
+  const b = sstableBinding(backend);
+  return b ? parseBlockNative(b, block, file, field) : parseBlockTs(block, file, field);
+}
+
+/** Native record iteration: offsets come back, keys are rebuilt here, values are views. */
+function parseBlockNative(b: NativeBinding, block: Uint8Array, file: string, field: string): SSTableRecord[] {
+  let parsed;
+  try {
+    parsed = b.sstableParseBlockSync(block);
+  } catch (e) {
+    throw nativeFailure(e, file, field);
+  }
+  const { count, stride, records: t } = parsed;
+  const records: SSTableRecord[] = new Array(count);
+  let prevKey = new Uint8Array(0);
+  for (let i = 0; i < count; i++) {
+    const row = i * stride;
+    const shared = t[row]!;
+    const keyOffset = t[row + 1]!;
+    const keyDelta = t[row + 2]!;
+    const valueOffset = t[row + 3]!;
+    // The native reader guarantees shared <= prevKey.length and both ranges inside the block.
+    const key = new Uint8Array(shared + keyDelta);
+    key.set(prevKey.subarray(0, shared), 0);
+    key.set(block.subarray(keyOffset, keyOffset + keyDelta), shared);
+    records[i] = { key, value: block.subarray(valueOffset, valueOffset + t[row + 4]!) };
+    prevKey = key;
+  }
+  return records;
+}
+
+/** The TypeScript record iteration (the fallback). */
+function parseBlockTs(block: Uint8Array, file: string, field: string): SSTableRecord[] {
   if (block.length < 4) throw corrupt(file, field, `block of ${block.length} bytes is too small for its restart count`);
   const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
   const numRestarts = view.getUint32(block.length - 4, true);
@@ -151,12 +204,14 @@ async function readBlock(
   h: BlockHandle,
   dataEnd: number,
   field: string,
+  b: NativeBinding | null,
 ): Promise<{ block: Uint8Array; snappy: boolean }> {
   if (h.size > MAX_BLOCK_SIZE) throw corrupt(file, field, `block size ${h.size} exceeds the ${MAX_BLOCK_SIZE}-byte limit`);
   if (h.offset + h.size + BLOCK_TRAILER_SIZE > dataEnd) {
     throw corrupt(file, field, `block [${h.offset}, +${h.size}] and its trailer extend past the ${dataEnd} bytes before the footer`);
   }
   const raw = await readExactly(handle, file, h.offset, h.size + BLOCK_TRAILER_SIZE, field);
+  if (b) return checkBlockNative(b, raw, file, field);
   const type = raw[h.size]!;
   const stored = new DataView(raw.buffer, raw.byteOffset + h.size + 1, 4).getUint32(0, true);
   const actual = maskCrc32c(crc32cSync(raw.subarray(0, h.size + 1)));
@@ -169,8 +224,28 @@ async function readBlock(
   }
   const body = raw.subarray(0, h.size);
   if (type === COMPRESSION_NONE) return { block: body, snappy: false };
-  if (type === COMPRESSION_SNAPPY) return { block: snappyDecompress(body, { file, field }, MAX_BLOCK_SIZE), snappy: true };
+  if (type === COMPRESSION_SNAPPY) return { block: snappyDecompressWith(body, { file, field }, MAX_BLOCK_SIZE, 'ts'), snappy: true };
   throw corrupt(file, field, `unknown block compression type ${type}`, 'ERR_TFEXPORT_SSTABLE_UNSUPPORTED');
+}
+
+/** Native CRC, type and snappy handling of a block read with its trailer. */
+function checkBlockNative(b: NativeBinding, raw: Uint8Array, file: string, field: string): { block: Uint8Array; snappy: boolean } {
+  let info;
+  try {
+    info = b.sstableCheckBlockSync(raw, MAX_BLOCK_SIZE);
+  } catch (e) {
+    throw nativeFailure(e, file, field);
+  }
+  const body = raw.subarray(0, raw.length - BLOCK_TRAILER_SIZE);
+  if (info.type === COMPRESSION_NONE) return { block: body, snappy: false };
+  // type is COMPRESSION_SNAPPY (the native check refuses others); the preamble is checked.
+  const out = new Uint8Array(info.uncompressedLength);
+  try {
+    b.sstableDecompressBlockSync(body, MAX_BLOCK_SIZE, out);
+  } catch (e) {
+    throw fromNativeError(e, file, field, (what) => `${file}: corrupt snappy-compressed ${field}: ${what}`);
+  }
+  return { block: out, snappy: true };
 }
 
 /**
@@ -181,6 +256,15 @@ async function readBlock(
  *   `ERR_TFEXPORT_SNAPPY`, `ERR_TFEXPORT_TRUNCATED`) when it is not a valid table
  */
 export async function readSSTable(file: string): Promise<SSTable> {
+  return readSSTableWith(file, 'auto');
+}
+
+/**
+ * {@link readSSTable} with an explicit block parser (tests compare the two).
+ * @internal
+ */
+export async function readSSTableWith(file: string, backend: SSTableBackend): Promise<SSTable> {
+  const b = sstableBinding(backend);
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r');
@@ -195,18 +279,10 @@ export async function readSSTable(file: string): Promise<SSTable> {
     }
     const footerAt = fileSize - SSTABLE_FOOTER_SIZE;
     const footer = await readExactly(handle, file, footerAt, SSTABLE_FOOTER_SIZE, 'footer');
-    const magic = new DataView(footer.buffer, footer.byteOffset + 40, 8).getBigUint64(0, true);
-    if (magic !== SSTABLE_MAGIC) {
-      throw corrupt(file, 'footer', `bad table magic 0x${magic.toString(16)} (expected 0x${SSTABLE_MAGIC.toString(16)}): not a TensorBundle index / LevelDB table`, 'ERR_TFEXPORT_SSTABLE_MAGIC');
-    }
-    let pos = 0;
-    let metaHandle: BlockHandle;
-    let indexHandle: BlockHandle;
-    [metaHandle, pos] = decodeHandle(footer, pos, 40, file, 'footer metaindex handle');
-    [indexHandle, pos] = decodeHandle(footer, pos, 40, file, 'footer index handle');
-    void metaHandle;
-    const { block: indexBlock } = await readBlock(handle, file, indexHandle, footerAt, `index block at offset ${indexHandle.offset}`);
-    const indexRecords = parseBlock(indexBlock, file, `index block at offset ${indexHandle.offset}`);
+    const [, indexHandle] = b ? footerNative(b, footer, file) : footerTs(footer, file);
+    const indexField = `index block at offset ${indexHandle.offset}`;
+    const { block: indexBlock } = await readBlock(handle, file, indexHandle, footerAt, indexField, b);
+    const indexRecords = b ? parseBlockNative(b, indexBlock, file, indexField) : parseBlockTs(indexBlock, file, indexField);
     const records: SSTableRecord[] = [];
     let snappyBlocks = 0;
     let prevKey: Uint8Array | null = null;
@@ -215,9 +291,9 @@ export async function readSSTable(file: string): Promise<SSTable> {
       const [h, end] = decodeHandle(rec.value, 0, rec.value.length, file, field);
       if (end !== rec.value.length) throw corrupt(file, field, 'trailing bytes after the block handle');
       const where = `data block ${i} at offset ${h.offset}`;
-      const { block, snappy } = await readBlock(handle, file, h, footerAt, where);
+      const { block, snappy } = await readBlock(handle, file, h, footerAt, where, b);
       if (snappy) snappyBlocks++;
-      for (const r of parseBlock(block, file, where)) {
+      for (const r of b ? parseBlockNative(b, block, file, where) : parseBlockTs(block, file, where)) {
         if (prevKey && compareBytes(prevKey, r.key) >= 0) {
           throw corrupt(file, where, `keys are not in strictly increasing order at key ${JSON.stringify(Buffer.from(r.key).toString('latin1'))}`);
         }
@@ -229,4 +305,28 @@ export async function readSSTable(file: string): Promise<SSTable> {
   } finally {
     await handle.close();
   }
+}
+
+/** Footer handles (metaindex, index), natively. */
+function footerNative(b: NativeBinding, footer: Uint8Array, file: string): [BlockHandle, BlockHandle] {
+  try {
+    const f = b.sstableFooterSync(footer);
+    return [{ offset: f.metaOffset, size: f.metaSize }, { offset: f.indexOffset, size: f.indexSize }];
+  } catch (e) {
+    throw nativeFailure(e, file, 'footer');
+  }
+}
+
+/** Footer handles (metaindex, index): magic first, then the two handles in bytes [0, 40). */
+function footerTs(footer: Uint8Array, file: string): [BlockHandle, BlockHandle] {
+  const magic = new DataView(footer.buffer, footer.byteOffset + 40, 8).getBigUint64(0, true);
+  if (magic !== SSTABLE_MAGIC) {
+    throw corrupt(file, 'footer', `bad table magic 0x${magic.toString(16)} (expected 0x${SSTABLE_MAGIC.toString(16)}): not a TensorBundle index / LevelDB table`, 'ERR_TFEXPORT_SSTABLE_MAGIC');
+  }
+  let pos = 0;
+  let metaHandle: BlockHandle;
+  let indexHandle: BlockHandle;
+  [metaHandle, pos] = decodeHandle(footer, pos, 40, file, 'footer metaindex handle');
+  [indexHandle, pos] = decodeHandle(footer, pos, 40, file, 'footer index handle');
+  return [metaHandle, indexHandle];
 }
