@@ -26,6 +26,16 @@ Napi::Value run_sync(const Napi::CallbackInfo& info, JobParser parse);
 // mutate, transfer or detach the arrays before then.
 Napi::Value run_async(const Napi::CallbackInfo& info, JobParser parse);
 
+// Exports `name` (async, returns a Promise) and `name + "Sync"` for one parser.
+template <JobParser Parse>
+void export_job(Napi::Env env, Napi::Object exports, const char* name) {
+  const std::string sync = std::string(name) + "Sync";
+  exports.Set(sync, Napi::Function::New(
+                        env, [](const Napi::CallbackInfo& i) { return run_sync(i, Parse); }, sync));
+  exports.Set(name, Napi::Function::New(
+                        env, [](const Napi::CallbackInfo& i) { return run_async(i, Parse); }, name));
+}
+
 }  // namespace tfx_binding
 
 #endif  // TFEXPORT_BINDING_JOB_H_

@@ -272,24 +272,16 @@ Job parse_transpose2d(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_kernels(Napi::Env env, Napi::Object exports) {
-#define TFEXPORT_EXPORT_JOB(NAME, PARSER)                                                   \
-  exports.Set(NAME "Sync", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {       \
-                return run_sync(i, PARSER);                                                 \
-              }, NAME "Sync"));                                                             \
-  exports.Set(NAME, Napi::Function::New(env, [](const Napi::CallbackInfo& i) {              \
-                return run_async(i, PARSER);                                                \
-              }, NAME));
-  TFEXPORT_EXPORT_JOB("f32ToF16", parse_convert_f32_f16)
-  TFEXPORT_EXPORT_JOB("f16ToF32", parse_convert_f16_f32)
-  TFEXPORT_EXPORT_JOB("minMax", parse_minmax)
-  TFEXPORT_EXPORT_JOB("quantizeAffine", parse_quantize_affine)
-  TFEXPORT_EXPORT_JOB("dequantizeAffine", parse_dequantize_affine)
-  TFEXPORT_EXPORT_JOB("quantizeInt8PerChannel", parse_quantize_i8_per_channel)
-  TFEXPORT_EXPORT_JOB("quantizeInt8Asymmetric", parse_quantize_i8_asymmetric)
-  TFEXPORT_EXPORT_JOB("dequantizeInt8", parse_dequantize_i8)
-  TFEXPORT_EXPORT_JOB("crc32c", parse_crc32c)
-  TFEXPORT_EXPORT_JOB("transpose2d", parse_transpose2d)
-#undef TFEXPORT_EXPORT_JOB
+  export_job<parse_convert_f32_f16>(env, exports, "f32ToF16");
+  export_job<parse_convert_f16_f32>(env, exports, "f16ToF32");
+  export_job<parse_minmax>(env, exports, "minMax");
+  export_job<parse_quantize_affine>(env, exports, "quantizeAffine");
+  export_job<parse_dequantize_affine>(env, exports, "dequantizeAffine");
+  export_job<parse_quantize_i8_per_channel>(env, exports, "quantizeInt8PerChannel");
+  export_job<parse_quantize_i8_asymmetric>(env, exports, "quantizeInt8Asymmetric");
+  export_job<parse_dequantize_i8>(env, exports, "dequantizeInt8");
+  export_job<parse_crc32c>(env, exports, "crc32c");
+  export_job<parse_transpose2d>(env, exports, "transpose2d");
 
   exports.Set("affineParams", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env e = info.Env();

@@ -190,19 +190,11 @@ Job parse_block_job(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_sstable(Napi::Env env, Napi::Object exports) {
-#define TFEXPORT_EXPORT_SST(NAME, PARSER)                                                   \
-  exports.Set(NAME "Sync", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {       \
-                return run_sync(i, PARSER);                                                 \
-              }, NAME "Sync"));                                                             \
-  exports.Set(NAME, Napi::Function::New(env, [](const Napi::CallbackInfo& i) {              \
-                return run_async(i, PARSER);                                                \
-              }, NAME));
-  TFEXPORT_EXPORT_SST("sstableFooter", parse_footer_job)
-  TFEXPORT_EXPORT_SST("sstableCheckBlock", parse_check_job)
-  TFEXPORT_EXPORT_SST("sstableDecompressBlock", parse_decompress_job)
-  TFEXPORT_EXPORT_SST("sstableParseBlock", parse_block_job)
-  TFEXPORT_EXPORT_SST("snappyUncompressedLength", parse_snappy_length_job)
-#undef TFEXPORT_EXPORT_SST
+  export_job<parse_footer_job>(env, exports, "sstableFooter");
+  export_job<parse_check_job>(env, exports, "sstableCheckBlock");
+  export_job<parse_decompress_job>(env, exports, "sstableDecompressBlock");
+  export_job<parse_block_job>(env, exports, "sstableParseBlock");
+  export_job<parse_snappy_length_job>(env, exports, "snappyUncompressedLength");
 }
 
 }  // namespace tfx_binding

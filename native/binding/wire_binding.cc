@@ -279,19 +279,11 @@ Job parse_join(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_wire(Napi::Env env, Napi::Object exports) {
-#define TFEXPORT_EXPORT_WIRE(NAME, PARSER)                                                  \
-  exports.Set(NAME "Sync", Napi::Function::New(env, [](const Napi::CallbackInfo& i) {       \
-                return run_sync(i, PARSER);                                                 \
-              }, NAME "Sync"));                                                             \
-  exports.Set(NAME, Napi::Function::New(env, [](const Napi::CallbackInfo& i) {              \
-                return run_async(i, PARSER);                                                \
-              }, NAME));
-  TFEXPORT_EXPORT_WIRE("scanGraphDef", parse_scan)
-  TFEXPORT_EXPORT_WIRE("splitGraphDefPlan", parse_split_plan)
-  TFEXPORT_EXPORT_WIRE("splitGraphDef", parse_split)
-  TFEXPORT_EXPORT_WIRE("joinGraphDefPlan", parse_join_plan)
-  TFEXPORT_EXPORT_WIRE("joinGraphDef", parse_join)
-#undef TFEXPORT_EXPORT_WIRE
+  export_job<parse_scan>(env, exports, "scanGraphDef");
+  export_job<parse_split_plan>(env, exports, "splitGraphDefPlan");
+  export_job<parse_split>(env, exports, "splitGraphDef");
+  export_job<parse_join_plan>(env, exports, "joinGraphDefPlan");
+  export_job<parse_join>(env, exports, "joinGraphDef");
 }
 
 }  // namespace tfx_binding
