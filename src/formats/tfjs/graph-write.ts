@@ -215,11 +215,13 @@ const TFJS_DTYPE: Partial<Record<number, TfjsWeightDType>> = {
 
 /** Converts a weight's IR bytes to the tfjs stored layout of its tfjs dtype (the Python writer's coercions). */
 function tfjsBytes(w: IrWeight, bytes: Uint8Array): Uint8Array {
+  const n = w.shape.reduce((a, c) => a * c, 1);
+  // Stored as-is: written straight from the bytes the reader returned (no copy); a 4-byte
+  // aligned view is only needed for float32 weights that get quantized (see weightTensors).
+  if (w.dataType === DataType.DT_FLOAT || w.dataType === DataType.DT_INT32 || w.dataType === DataType.DT_BOOL || w.dataType === DataType.DT_COMPLEX64) return bytes;
   const copy = bytes.slice();
   const b = copy.buffer;
-  const n = w.shape.reduce((a, c) => a * c, 1);
   switch (w.dataType) {
-    case DataType.DT_FLOAT: case DataType.DT_INT32: case DataType.DT_BOOL: case DataType.DT_COMPLEX64: return copy;
     case DataType.DT_DOUBLE: return new Uint8Array(Float32Array.from(new Float64Array(b)).buffer);
     case DataType.DT_COMPLEX128: return new Uint8Array(Float32Array.from(new Float64Array(b)).buffer);
     case DataType.DT_HALF: {
@@ -247,7 +249,8 @@ async function* weightTensors(weights: IrWeight[], quant: Map<string, 'uint8' | 
     const data = tfjsBytes(w, await w.read());
     const q = quant.get(w.name);
     if (q && dtype === 'float32') {
-      const f = new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+      const aligned = data.byteOffset % 4 === 0 ? data : data.slice();
+      const f = new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
       const r = quantizeValues(f, q);
       yield { name: w.name, dtype, shape: w.shape, data: r.data, quantization: r.quantization };
     } else yield { name: w.name, dtype, shape: w.shape, data };

@@ -65,9 +65,11 @@ async function tryFold(g: OptGraph, base: IrNode, keep: Set<string>): Promise<bo
   const data = base.inputs.filter((i) => !i.control);
   if (data.length !== 2 || base.attrs.get('T')?.kind !== 'type' || (base.attrs.get('T') as { value: number }).value !== DataType.DT_FLOAT) return false;
   const filterName = data[1].node;
-  const filter = await readConst(g, filterName);
-  if (!filter || filter.dataType !== DataType.DT_FLOAT || data[1].output !== 0) return false;
-  const ch = channelsOf(base, filter.shape);
+  // Decide from the filter's shape first: its values are read (one copy of the largest
+  // tensors of a model) only once a foldable normalization is known to follow.
+  const filterWeight = g.weights.get(filterName);
+  if (!filterWeight || g.nodes.get(filterName)?.op !== 'Const' || filterWeight.dataType !== DataType.DT_FLOAT || data[1].output !== 0) return false;
+  const ch = channelsOf(base, filterWeight.shape);
   if (!ch) return false;
   const chain: IrNode[] = [];
   let cur = onlyConsumer(g, base.name);
@@ -125,6 +127,8 @@ async function tryFold(g: OptGraph, base: IrNode, keep: Set<string>): Promise<bo
     last = add;
   } else return false;
   if (!scale || !offset || !last) return false;
+  const filter = await readConst(g, filterName);
+  if (!filter || filter.dataType !== DataType.DT_FLOAT) return false;
   const newFilter = Float32Array.from(filter.values, (v, k) => v * scale![ch.channel(k)]);
   const wName = freshName(g, `${base.name}_weights`);
   setConst(g, wName, DataType.DT_FLOAT, filter.shape, newFilter);
