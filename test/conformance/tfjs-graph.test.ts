@@ -2,7 +2,7 @@
 /**
  * Conformance of tfjs graph models against real TensorFlow 2.21: one oracle process builds a
  * small zoo (test/fixtures/generators/tfjs_graph_zoo.py: CNN with BatchNorm, MobileNetV2
- * alpha 0.35 at 96x96, Embedding+LSTM, a Transformer encoder block, a multi-input
+ * alpha 0.35 at 96x96, ResNet50 at 64x64, Embedding+LSTM, a Transformer encoder block, a multi-input
  * multi-output Functional model, a tf.Module with tf.cond and tf.while_loop) with the
  * signature outputs TF computes; each SavedModel is converted by tfexport, loaded in
  * @tensorflow/tfjs 4.22 (cpu) and must reproduce them (1e-4 relative for float32; within
@@ -22,7 +22,7 @@ const python = oraclePython();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tfexport-tfjs-graph-zoo-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const MODELS = ['cnn_bn', 'mobilenet_v2', 'lstm', 'transformer', 'multi_io', 'cond_loop'];
+const MODELS = ['cnn_bn', 'mobilenet_v2', 'resnet50', 'lstm', 'transformer', 'multi_io', 'cond_loop'];
 /** Shared-fixture SavedModels with real trained weights, run by the oracle too (when present). */
 const kws = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'savedmodel', 'mlcommons_kws_ref_model');
 const FIXTURES = fs.existsSync(kws) ? [['mlcommons_kws', kws]] : [];
