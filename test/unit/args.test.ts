@@ -171,7 +171,7 @@ describe('parseCommandArgs (convert)', () => {
 });
 
 describe('convertOptionsFromArgs', () => {
-  const opts = (argv: string[]) => convertOptionsFromArgs(parse(argv), '/work');
+  const opts = (argv: string[]) => convertOptionsFromArgs(parse(argv), '/cwd');
   it('infers the output format like tensorflowjs_converter', () => {
     expect(opts(['in', 'out', '--input-format=keras']).outputFormat).toBe('tfjs_layers_model');
     expect(opts(['in', 'out', '--input-format=tf_saved_model']).outputFormat).toBe('tfjs_graph_model');
@@ -181,8 +181,8 @@ describe('convertOptionsFromArgs', () => {
   });
   it('maps flags to typed options with absolute paths', () => {
     const o = opts(['in', 'out', '--output-format=tfjs_graph_model', '--quantize-uint8=dense*', '--quantize-float16', '--strip-debug-ops=false']);
-    expect(o.input).toBe('/work/in');
-    expect(o.output).toBe('/work/out');
+    expect(o.input).toBe('/cwd/in');
+    expect(o.output).toBe('/cwd/out');
     expect(o.quantizeUint8).toEqual(['dense*']);
     expect(o.quantizeFloat16).toBe(true);
     expect(o.stripDebugOps).toBe(false);
