@@ -194,22 +194,7 @@ class CheckpointReader implements Checkpoint {
 
   variables(): CheckpointVariable[] {
     if (this.list) return this.list;
-    this.list = [];
-    for (const key of this.bundle.keys()) {
-      if (key === OBJECT_GRAPH_KEY) continue;
-      const e = this.bundle.entry(key);
-      this.list.push({
-        key,
-        name: key.endsWith(VARIABLE_VALUE_SUFFIX) ? key.slice(0, -VARIABLE_VALUE_SUFFIX.length) : key,
-        fullName: this.fullNames.get(key) ?? null,
-        dtype: e.dtype,
-        dataType: e.dataType,
-        shape: e.shape,
-        byteSize: e.size,
-        optimizerSlot: key.includes('/.OPTIMIZER_SLOT/'),
-        sliced: e.sliced,
-      });
-    }
+    this.list = listBundleVariables(this.bundle, this.fullNames);
     return this.list;
   }
 
@@ -228,6 +213,30 @@ class CheckpointReader implements Checkpoint {
  * Decodes the `_CHECKPOINTABLE_OBJECT_GRAPH` entry of a bundle, or returns null when absent.
  * @throws FormatError when the entry is corrupt
  */
+/**
+ * Lists a bundle's variables in key order (the object graph entry left out), with names stripped
+ * of `/.ATTRIBUTES/VARIABLE_VALUE` and the Python full names recorded in `fullNames`.
+ */
+export function listBundleVariables(bundle: TensorBundle, fullNames: ReadonlyMap<string, string>): CheckpointVariable[] {
+  const list: CheckpointVariable[] = [];
+  for (const key of bundle.keys()) {
+    if (key === OBJECT_GRAPH_KEY) continue;
+    const e = bundle.entry(key);
+    list.push({
+      key,
+      name: key.endsWith(VARIABLE_VALUE_SUFFIX) ? key.slice(0, -VARIABLE_VALUE_SUFFIX.length) : key,
+      fullName: fullNames.get(key) ?? null,
+      dtype: e.dtype,
+      dataType: e.dataType,
+      shape: e.shape,
+      byteSize: e.size,
+      optimizerSlot: key.includes('/.OPTIMIZER_SLOT/'),
+      sliced: e.sliced,
+    });
+  }
+  return list;
+}
+
 export async function readObjectGraph(bundle: TensorBundle): Promise<TrackableObjectGraph | null> {
   if (!bundle.has(OBJECT_GRAPH_KEY)) return null;
   const t = await bundle.read(OBJECT_GRAPH_KEY);

@@ -19,7 +19,7 @@ import type {
 } from '../../proto/types.generated.js';
 import { dtypeName, type DTypeName } from '../../proto/dtypes.js';
 import { openTensorBundle, type BundleTensor, type TensorBundle } from '../tensorbundle/bundle.js';
-import { OBJECT_GRAPH_KEY, VARIABLE_VALUE_SUFFIX, readObjectGraph, type CheckpointVariable } from '../checkpoint/checkpoint.js';
+import { OBJECT_GRAPH_KEY, listBundleVariables, readObjectGraph, type CheckpointVariable } from '../checkpoint/checkpoint.js';
 import { shapeFromProto, type ReportedShape } from '../graphdef/graph.js';
 import { readProtoFile } from '../graphdef/read.js';
 
@@ -290,24 +290,7 @@ class SavedModelReader implements SavedModel {
 
   variableList(): CheckpointVariable[] {
     if (this.list) return this.list;
-    this.list = [];
-    const bundle = this.variables;
-    if (!bundle) return this.list;
-    for (const key of bundle.keys()) {
-      if (key === OBJECT_GRAPH_KEY) continue;
-      const e = bundle.entry(key);
-      this.list.push({
-        key,
-        name: key.endsWith(VARIABLE_VALUE_SUFFIX) ? key.slice(0, -VARIABLE_VALUE_SUFFIX.length) : key,
-        fullName: this.fullNames.get(key) ?? null,
-        dtype: e.dtype,
-        dataType: e.dataType,
-        shape: e.shape,
-        byteSize: e.size,
-        optimizerSlot: key.includes('/.OPTIMIZER_SLOT/'),
-        sliced: e.sliced,
-      });
-    }
+    this.list = this.variables ? listBundleVariables(this.variables, this.fullNames) : [];
     return this.list;
   }
 
