@@ -89,6 +89,8 @@ export interface NativeBinding {
   minMax(src: Float32Array, threads?: Threads): Promise<{ min: number; max: number; nanCount: number }>;
   quantizeAffineSync(src: Float32Array, dst: Uint8Array | Uint16Array, threads?: Threads): NativeAffineParams;
   quantizeAffine(src: Float32Array, dst: Uint8Array | Uint16Array, threads?: Threads): Promise<NativeAffineParams>;
+  quantizeAffineRangeSync(src: Float32Array, min: number, max: number, dst: Uint8Array | Uint16Array, threads?: Threads): NativeAffineParams;
+  quantizeAffineRange(src: Float32Array, min: number, max: number, dst: Uint8Array | Uint16Array, threads?: Threads): Promise<NativeAffineParams>;
   affineParams(min: number, max: number, qmax: 255 | 65535): NativeAffineParams;
   dequantizeAffineSync(src: Uint8Array | Uint16Array, scale: number, min: number, dst: Float32Array, threads?: Threads): void;
   dequantizeAffine(src: Uint8Array | Uint16Array, scale: number, min: number, dst: Float32Array, threads?: Threads): Promise<void>;
@@ -99,6 +101,8 @@ export interface NativeBinding {
   quantizeInt8Asymmetric(src: Float32Array, scale: number, zeroPoint: number, dst: Int8Array, threads?: Threads): Promise<void>;
   dequantizeInt8Sync(src: Int8Array, outer: number, channels: number, inner: number, scales: Float32Array, zeroPoints: Int32Array | null, dst: Float32Array, threads?: Threads): void;
   dequantizeInt8(src: Int8Array, outer: number, channels: number, inner: number, scales: Float32Array, zeroPoints: Int32Array | null, dst: Float32Array, threads?: Threads): Promise<void>;
+  scalePerChannelSync(src: Float32Array, outer: number, channels: number, inner: number, scale: Float64Array, dst: Float32Array, threads?: Threads): void;
+  scalePerChannel(src: Float32Array, outer: number, channels: number, inner: number, scale: Float64Array, dst: Float32Array, threads?: Threads): Promise<void>;
   crc32cSync(data: ArrayBufferView, init?: number): number;
   crc32c(data: ArrayBufferView, init?: number): Promise<number>;
   transpose2dSync(src: ArrayBufferView, batch: number, rows: number, cols: number, dst: ArrayBufferView, threads?: Threads): void;

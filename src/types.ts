@@ -67,6 +67,15 @@ export interface AffineQuantized<D extends AffineDType = AffineDType> {
   scale: number;
 }
 
+/**
+ * The value range of a whole tensor, from which tfjs affine parameters are computed when it
+ * is quantized in chunks (see `quantizeAffineRange`): its minimum and maximum element.
+ */
+export interface AffineRange {
+  min: number;
+  max: number;
+}
+
 /** tfjs affine parameters for dequantization (the manifest's quantization entry). */
 export interface AffineParams {
   min: number;
@@ -96,6 +105,19 @@ export interface Int8AsymmetricParams {
 /** Result of asymmetric per-tensor int8 quantization. */
 export interface Int8Quantized extends Int8AsymmetricParams {
   data: Int8Array;
+}
+
+/**
+ * Per-channel scale parameters ({@link scalePerChannel}): one float64 factor per channel
+ * along `axis` of `shape`.
+ */
+export interface ScalePerChannelParams {
+  /** One factor per channel (any float64, NaN and +-Infinity included). */
+  scale: Float64Array | ArrayLike<number>;
+  /** The tensor's shape (its element count must equal the source length). */
+  shape: Shape;
+  /** The channel axis of `shape` (negative counts from the end). */
+  axis: number;
 }
 
 /**

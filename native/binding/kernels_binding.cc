@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Kernel entry points: unpack TypedArrays, check lengths, hand a Job to run_sync/run_async.
 // No arithmetic here beyond sizes.
+#include <cfloat>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,15 @@ size_t checked_volume(size_t outer, size_t channels, size_t inner) {
   const size_t oc = outer * channels;
   if (inner != 0 && oc > SIZE_MAX / inner) throw ArgError("outer * channels * inner overflows");
   return oc * inner;
+}
+
+// A finite double within the float32 range, as float32 (a cast of anything else is UB).
+float float32_bound(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  const double d = number(info, i, name);
+  if (!(std::fabs(d) <= static_cast<double>(FLT_MAX))) {
+    throw ArgError(std::string("Expected a finite float32 number for ") + name);
+  }
+  return static_cast<float>(d);
 }
 
 Napi::Object affine_to_js(Napi::Env env, const tfx::AffineParams& p) {
@@ -111,6 +122,33 @@ Job parse_quantize_affine(const Napi::CallbackInfo& info) {
                                             static_cast<uint8_t*>(dst.data), out.get())
               : tfx::job_quantize_affine_u16(k, threads, s, src.length,
                                              static_cast<uint16_t*>(dst.data), out.get());
+  };
+  j.result = [out](Napi::Env env) -> Napi::Value { return affine_to_js(env, *out); };
+  return j;
+}
+
+Job parse_quantize_affine_range(const Napi::CallbackInfo& info) {
+  const tfx::KernelTable* k = active_table(info.Env());
+  View src = typed_array_of(info, 0, "src", napi_float32_array);
+  const float min = float32_bound(info, 1, "min");
+  const float max = float32_bound(info, 2, "max");
+  View dst = typed_array(info, 3, "dst");
+  if (dst.type != napi_uint8_array && dst.type != napi_uint16_array) {
+    throw ArgError(std::string("Expected a Uint8Array or Uint16Array for dst but received a ") +
+                   typed_array_name(dst.type));
+  }
+  require_same_length(src, dst, "src", "dst");
+  const unsigned threads = threads_arg(info, 4);
+  auto out = std::make_shared<tfx::AffineParams>();
+  const bool u8 = dst.type == napi_uint8_array;
+  Job j;
+  j.context = "quantizeAffineRange: the range must be finite float32 numbers with min <= max";
+  j.run = [=] {
+    const auto* s = static_cast<const float*>(src.data);
+    return u8 ? tfx::job_quantize_affine_range_u8(k, threads, s, src.length, min, max,
+                                                  static_cast<uint8_t*>(dst.data), out.get())
+              : tfx::job_quantize_affine_range_u16(k, threads, s, src.length, min, max,
+                                                   static_cast<uint16_t*>(dst.data), out.get());
   };
   j.result = [out](Napi::Env env) -> Napi::Value { return affine_to_js(env, *out); };
   return j;
@@ -223,6 +261,36 @@ Job parse_dequantize_i8(const Napi::CallbackInfo& info) {
   return j;
 }
 
+Job parse_scale_per_channel(const Napi::CallbackInfo& info) {
+  const tfx::KernelTable* k = active_table(info.Env());
+  View src = typed_array_of(info, 0, "src", napi_float32_array);
+  const size_t outer = count(info, 1, "outer");
+  const size_t channels = count(info, 2, "channels");
+  const size_t inner = count(info, 3, "inner");
+  View scale = typed_array_of(info, 4, "scale", napi_float64_array);
+  View dst = typed_array_of(info, 5, "dst", napi_float32_array);
+  const unsigned threads = threads_arg(info, 6);
+  if (checked_volume(outer, channels, inner) != src.length) {
+    throw ArgError("outer * channels * inner does not equal src.length");
+  }
+  require_same_length(src, dst, "src", "dst");
+  if (scale.length != channels) throw ArgError("scale.length must equal channels");
+  const auto* s = static_cast<const unsigned char*>(src.data);
+  const auto* d = static_cast<const unsigned char*>(dst.data);
+  const size_t bytes = src.length * sizeof(float);
+  // In place (dst is src) is fine; a shifted overlap is not.
+  if (bytes != 0 && s != d && s < d + bytes && d < s + bytes) throw ArgError("src and dst overlap");
+  Job j;
+  j.context = "scalePerChannel";
+  j.run = [=] {
+    tfx::job_scale_f32_per_channel(k, threads, static_cast<const float*>(src.data), outer,
+                                   channels, inner, static_cast<const double*>(scale.data),
+                                   static_cast<float*>(dst.data));
+    return tfx::TFEXPORT_STATUS_OK;
+  };
+  return j;
+}
+
 Job parse_crc32c(const Napi::CallbackInfo& info) {
   const tfx::KernelTable* k = active_table(info.Env());
   View data = typed_array(info, 0, "data");
@@ -276,10 +344,12 @@ void register_kernels(Napi::Env env, Napi::Object exports) {
   export_job<parse_convert_f16_f32>(env, exports, "f16ToF32");
   export_job<parse_minmax>(env, exports, "minMax");
   export_job<parse_quantize_affine>(env, exports, "quantizeAffine");
+  export_job<parse_quantize_affine_range>(env, exports, "quantizeAffineRange");
   export_job<parse_dequantize_affine>(env, exports, "dequantizeAffine");
   export_job<parse_quantize_i8_per_channel>(env, exports, "quantizeInt8PerChannel");
   export_job<parse_quantize_i8_asymmetric>(env, exports, "quantizeInt8Asymmetric");
   export_job<parse_dequantize_i8>(env, exports, "dequantizeInt8");
+  export_job<parse_scale_per_channel>(env, exports, "scalePerChannel");
   export_job<parse_crc32c>(env, exports, "crc32c");
   export_job<parse_transpose2d>(env, exports, "transpose2d");
 

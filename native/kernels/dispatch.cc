@@ -146,6 +146,7 @@ void fill_table_ref(KernelTable* t) noexcept {
   t->quantize_f32_i8_symmetric = quantize_f32_i8_symmetric_ref;
   t->quantize_f32_i8_asymmetric = quantize_f32_i8_asymmetric_ref;
   t->dequantize_i8_f32 = dequantize_i8_f32_ref;
+  t->scale_f32_per_channel = scale_f32_per_channel_ref;
   t->crc32c_extend = crc32c_extend_ref;
   t->transpose2d = transpose2d_ref;
 }

@@ -38,6 +38,16 @@ MinMax job_minmax_f32(const KernelTable* k, unsigned threads, const float* src, 
 
 namespace {
 template <typename Q, typename QuantFn>
+void quantize_affine_codes(unsigned threads, const float* src, size_t n, Q* dst,
+                           const AffineParams& p, QuantFn fn) {
+  // Nothing to write: an empty view's data may be null, and the kernels' memset (constant
+  // tensors) must not see a null pointer even with n == 0.
+  if (n == 0) return;
+  parallel_chunks(n, plan_chunks(n, threads, kParallelGrain), kAlign,
+                  [&](unsigned, size_t b, size_t e) { fn(src + b, e - b, &p, dst + b); });
+}
+
+template <typename Q, typename QuantFn>
 Status quantize_affine_job(const KernelTable* k, unsigned threads, const float* src, size_t n,
                            Q* dst, AffineParams* out, uint32_t qmax, QuantFn fn) {
   const MinMax mm = job_minmax_f32(k, threads, src, n);
@@ -48,8 +58,21 @@ Status quantize_affine_job(const KernelTable* k, unsigned threads, const float* 
   const AffineParams p = n == 0 ? affine_params_from_minmax(0.0f, 0.0f, qmax)
                                 : affine_params_from_minmax(mm.min, mm.max, qmax);
   *out = p;
-  parallel_chunks(n, plan_chunks(n, threads, kParallelGrain), kAlign,
-                  [&](unsigned, size_t b, size_t e) { fn(src + b, e - b, &p, dst + b); });
+  quantize_affine_codes(threads, src, n, dst, p, fn);
+  return TFEXPORT_STATUS_OK;
+}
+
+template <typename Q, typename QuantFn>
+Status quantize_affine_range_job(unsigned threads, const float* src, size_t n, float min,
+                                 float max, Q* dst, AffineParams* out, uint32_t qmax,
+                                 QuantFn fn) {
+  if (!std::isfinite(min) || !std::isfinite(max) || min > max) return TFEXPORT_STATUS_BAD_ARGUMENT;
+  // -0 -> +0: the reduction reports a zero extreme as +0, and a constant tensor's min is it.
+  if (min == 0.0f) min = 0.0f;
+  if (max == 0.0f) max = 0.0f;
+  const AffineParams p = affine_params_from_minmax(min, max, qmax);
+  *out = p;
+  quantize_affine_codes(threads, src, n, dst, p, fn);
   return TFEXPORT_STATUS_OK;
 }
 }  // namespace
@@ -62,6 +85,20 @@ Status job_quantize_affine_u8(const KernelTable* k, unsigned threads, const floa
 Status job_quantize_affine_u16(const KernelTable* k, unsigned threads, const float* src,
                                size_t n, uint16_t* dst, AffineParams* out) {
   return quantize_affine_job(k, threads, src, n, dst, out, 65535u, k->quantize_f32_u16_affine);
+}
+
+Status job_quantize_affine_range_u8(const KernelTable* k, unsigned threads, const float* src,
+                                    size_t n, float min, float max, uint8_t* dst,
+                                    AffineParams* out) {
+  return quantize_affine_range_job(threads, src, n, min, max, dst, out, 255u,
+                                   k->quantize_f32_u8_affine);
+}
+
+Status job_quantize_affine_range_u16(const KernelTable* k, unsigned threads, const float* src,
+                                     size_t n, float min, float max, uint16_t* dst,
+                                     AffineParams* out) {
+  return quantize_affine_range_job(threads, src, n, min, max, dst, out, 65535u,
+                                   k->quantize_f32_u16_affine);
 }
 
 void job_dequantize_affine_u8(const KernelTable* k, unsigned threads, const uint8_t* src,
@@ -168,6 +205,18 @@ void int8_asymmetric_params(float min, float max, float* scale, int32_t* zero_po
   }
   *scale = s;
   *zero_point = zp;
+}
+
+void job_scale_f32_per_channel(const KernelTable* k, unsigned threads, const float* src,
+                               size_t outer, size_t channels, size_t inner, const double* scale,
+                               float* dst) {
+  const size_t row = channels * inner;
+  const size_t n = outer * row;
+  unsigned chunks = plan_chunks(n, threads, kParallelGrain);
+  if (chunks > outer) chunks = static_cast<unsigned>(outer);
+  parallel_chunks(outer, chunks, 1, [&](unsigned, size_t b, size_t e) {
+    k->scale_f32_per_channel(src + b * row, e - b, channels, inner, scale, dst + b * row);
+  });
 }
 
 }  // namespace tfx

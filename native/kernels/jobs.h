@@ -23,6 +23,19 @@ Status job_quantize_affine_u8(const KernelTable* k, unsigned threads, const floa
                               uint8_t* dst, AffineParams* out);
 Status job_quantize_affine_u16(const KernelTable* k, unsigned threads, const float* src,
                                size_t n, uint16_t* dst, AffineParams* out);
+// The affine job for a chunk of a larger tensor: the parameters come from a given range
+// (the whole tensor's min/max) instead of this chunk's own, then the same codes. So chunks
+// quantized with their tensor's range concatenate to the whole tensor's job output, and an
+// empty chunk gives just the parameters. A -0 bound counts as +0 (as the min/max reduction
+// reports zero extremes). Values outside [min, max] are clipped and NaN gives code 0 (the
+// kernel's rules; in range and finite is the caller's promise). BAD_ARGUMENT, dst untouched,
+// for a non-finite bound or min > max.
+Status job_quantize_affine_range_u8(const KernelTable* k, unsigned threads, const float* src,
+                                    size_t n, float min, float max, uint8_t* dst,
+                                    AffineParams* out);
+Status job_quantize_affine_range_u16(const KernelTable* k, unsigned threads, const float* src,
+                                     size_t n, float min, float max, uint16_t* dst,
+                                     AffineParams* out);
 void job_dequantize_affine_u8(const KernelTable* k, unsigned threads, const uint8_t* src,
                               size_t n, double scale, double min, float* dst);
 void job_dequantize_affine_u16(const KernelTable* k, unsigned threads, const uint16_t* src,
@@ -38,6 +51,10 @@ void job_quantize_i8_asymmetric(const KernelTable* k, unsigned threads, const fl
 void job_dequantize_i8(const KernelTable* k, unsigned threads, const int8_t* src, size_t outer,
                        size_t channels, size_t inner, const float* scales,
                        const int32_t* zero_points, float* dst);
+// Batch-norm folding: split over `outer` (whole rows of channels * inner elements).
+void job_scale_f32_per_channel(const KernelTable* k, unsigned threads, const float* src,
+                               size_t outer, size_t channels, size_t inner, const double* scale,
+                               float* dst);
 Status job_transpose2d(const KernelTable* k, unsigned threads, const void* src, size_t batch,
                        size_t rows, size_t cols, size_t elem_size, void* dst);
 

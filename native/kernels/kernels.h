@@ -19,6 +19,8 @@
 //    with float32 products; asymmetric per tensor (reference_ops AffineQuantize):
 //    q = clamp(round_half_away(x / scale) + zero_point, -128, 127); dequantize
 //    float32(q - zero_point) * scale.
+//  - per-channel scale (batch-norm folding): float32(double(x) * scale[c]); NaN results are
+//    the canonical quiet NaN 0x7FC00000 (operand order, and so the payload, is not fixed).
 //  - min/max: NaN elements are skipped and counted (NaN policy: callers decide; the
 //    affine quantizer refuses NaN and +-Inf). The result of an all-NaN or empty input is
 //    min = +Inf, max = -Inf. A zero extreme is reported as +0.0 (signed zeros would
@@ -102,6 +104,14 @@ void quantize_f32_i8_asymmetric_ref(const float* src, size_t n, float scale, int
 void dequantize_i8_f32_ref(const int8_t* src, size_t outer, size_t channels, size_t inner,
                            const float* scales, const int32_t* zero_points, float* dst) noexcept;
 
+// Batch-norm folding: dst = float32(double(src) * scale[c]) for src viewed as
+// [outer, channels, inner] (one float64 multiply, round to nearest even; NumPy's
+// float32 * float64 -> astype(float32)); a NaN result is the canonical quiet NaN
+// 0x7FC00000. src and dst may be the same array.
+void scale_f32_per_channel_ref(const float* src, size_t outer, size_t channels, size_t inner,
+                               const double* scale, float* dst) noexcept;
+float canonical_nan_f32() noexcept;
+
 // CRC-32C (Castagnoli). `crc` is the running value of a previous call (0 to start).
 uint32_t crc32c_extend_ref(uint32_t crc, const uint8_t* data, size_t n) noexcept;
 inline uint32_t crc32c_mask(uint32_t crc) noexcept {
@@ -136,6 +146,8 @@ struct KernelTable {
   void (*quantize_f32_i8_asymmetric)(const float*, size_t, float, int32_t, int8_t*) noexcept;
   void (*dequantize_i8_f32)(const int8_t*, size_t, size_t, size_t, const float*,
                             const int32_t*, float*) noexcept;
+  void (*scale_f32_per_channel)(const float*, size_t, size_t, size_t, const double*,
+                                float*) noexcept;
   uint32_t (*crc32c_extend)(uint32_t, const uint8_t*, size_t) noexcept;
   Status (*transpose2d)(const void*, size_t, size_t, size_t, size_t, void*) noexcept;
 };

@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
     quantize_f32_u16_affine_ref(src, n, &p16, q16);
     const size_t C = 256;
     std::vector<float> scales(C, 2.0f / 127.0f), sinv(C, 63.5f), absmax(C);
+    std::vector<double> bn(C);
+    for (size_t c = 0; c < C; ++c) bn[c] = 0.5 + static_cast<double>(c) / C;
     quantize_f32_i8_symmetric_ref(src, n / C, C, 1, sinv.data(), i8);
 
     const std::function<void()> memcpy_fn = [&] {
@@ -182,6 +184,10 @@ int main(int argc, char** argv) {
          [&](const KernelTable* k) { k->quantize_f32_i8_asymmetric(src, n, 3.0f / 255.0f, -43, i8); }},
         {"dequantize i8 [N/256,256,1]", 1,
          [&](const KernelTable* k) { k->dequantize_i8_f32(i8, n / C, C, 1, scales.data(), nullptr, f32); }},
+        {"scale [N/256,256,1] (BN fold)", 4,
+         [&](const KernelTable* k) { k->scale_f32_per_channel(src, n / C, C, 1, bn.data(), f32); }},
+        {"scale [256,N/256] (BN fold)", 4,
+         [&](const KernelTable* k) { k->scale_f32_per_channel(src, 1, C, n / C, bn.data(), f32); }},
         {"crc32c (4N bytes)", 4,
          [&](const KernelTable* k) {
            g_sink = k->crc32c_extend(0, reinterpret_cast<const uint8_t*>(src), n * 4);

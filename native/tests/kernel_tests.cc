@@ -831,6 +831,60 @@ void test_int8(const KernelTable* k, Rng& rng) {
   }
 }
 
+// ---- per-channel scale (batch-norm folding) ---------------------------------------------
+void test_scale(const KernelTable* k, Rng& rng) {
+  static const std::vector<float> sp = special_f32();
+  bool ok = true;
+  // Factors: random magnitudes, the double-rounding-prone halfway products, specials.
+  const double special_scale[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, 1e300, 3.4e38, 1.0 + 0x1p-29,
+                                  1.0 - 0x1p-30, INFINITY, -INFINITY, NAN, 0x1p-149, 0x1p-126};
+  for (const Shape& s : kShapes) {
+    for (size_t off = 0; off < 16 && ok; off += 3) {
+      const size_t n = s.outer * s.channels * s.inner;
+      for (int variant = 0; variant < 2 && ok; ++variant) {
+        std::vector<float> v = int8_data(rng, n, true);
+        if (variant == 1 && n) fill_bits(rng, v.data(), n);
+        if (n) sprinkle(rng, v.data(), n, sp, 17);
+        std::vector<double> scale(s.channels + 1);
+        for (size_t c = 0; c < s.channels; ++c) {
+          scale[c] = rng.below(5) == 0 ? special_scale[rng.below(sizeof(special_scale) / sizeof(double))]
+                                       : (rng.unit() * 4.0 - 2.0) * (rng.below(7) == 0 ? 1e-20 : 1.0);
+        }
+        Placed<float> in(v.data(), n, off);
+        Guarded<float> out(n, (off * 5) % 16);
+        std::vector<float> want(n + 1);
+        k->scale_f32_per_channel(in.p, s.outer, s.channels, s.inner, scale.data(), out.p);
+        scale_f32_per_channel_ref(v.data(), s.outer, s.channels, s.inner, scale.data(), want.data());
+        const long d = first_diff(out.p, want.data(), n);
+        if (d >= 0 || !out.intact()) {
+          ok = false;
+          report(false, "scale shape (%zu,%zu,%zu) off %zu variant %d: %s at %ld", s.outer, s.channels,
+                 s.inner, off, variant, d >= 0 ? "mismatch" : "guard overwritten", d);
+        }
+        // In place gives the same bytes.
+        if (ok) {
+          k->scale_f32_per_channel(in.p, s.outer, s.channels, s.inner, scale.data(), in.p);
+          if (first_diff(in.p, want.data(), n) >= 0) {
+            ok = false;
+            report(false, "scale in place shape (%zu,%zu,%zu) off %zu", s.outer, s.channels, s.inner, off);
+          }
+        }
+      }
+    }
+  }
+  // The specification itself on hand-checked values: one double product, one rounding.
+  {
+    const float x[4] = {1.0f, 3.0f, f_of(0x3f800001u), -2.0f};
+    const double sc[2] = {1.0 / 3.0, 1.0 + 0x1p-24};
+    float y[4];
+    scale_f32_per_channel_ref(x, 2, 2, 1, sc, y);
+    ok = ok && y[0] == static_cast<float>(1.0 / 3.0) && y[1] == static_cast<float>(3.0 * (1.0 + 0x1p-24)) &&
+         y[2] == static_cast<float>(static_cast<double>(f_of(0x3f800001u)) * (1.0 / 3.0)) &&
+         y[3] == -2.0f;  // -2 - 2^-23 is a tie between -2 and its neighbour: even wins
+    report(ok, "scale_f32_per_channel");
+  }
+}
+
 // ---- crc32c -----------------------------------------------------------------------------
 void test_crc(const KernelTable* k, Rng& rng) {
   const char* s = "123456789";
@@ -947,6 +1001,17 @@ void test_jobs(const KernelTable* k, Rng& rng) {
     }
     quantize_f32_i8_symmetric_ref(v.data(), outer, C, 1, sinv.data(), q_ref.data());
     ok = ok && q == q_ref;
+
+    // per-channel scale, as [outer, 64, 1] and as [1, 64, outer] (not split).
+    std::vector<double> sc(C);
+    for (size_t c = 0; c < C; ++c) sc[c] = rng.unit() * 3.0 - 1.5;
+    std::vector<float> g(outer * C), g_ref(outer * C);
+    job_scale_f32_per_channel(k, threads, v.data(), outer, C, 1, sc.data(), g.data());
+    scale_f32_per_channel_ref(v.data(), outer, C, 1, sc.data(), g_ref.data());
+    ok = ok && first_diff(g.data(), g_ref.data(), outer * C) < 0;
+    job_scale_f32_per_channel(k, threads, v.data(), 1, C, outer, sc.data(), g.data());
+    scale_f32_per_channel_ref(v.data(), 1, C, outer, sc.data(), g_ref.data());
+    ok = ok && first_diff(g.data(), g_ref.data(), outer * C) < 0;
   }
   report(ok, "jobs with 1..3 threads equal the reference");
 
@@ -960,6 +1025,101 @@ void test_jobs(const KernelTable* k, Rng& rng) {
   nf = nf && job_quantize_affine_u8(k, 1, w.data(), w.size(), q.data(), &p) == TFEXPORT_STATUS_NON_FINITE;
   nf = nf && std::all_of(q.begin(), q.end(), [](uint8_t b) { return b == 7; });
   report(nf, "affine job refuses NaN and Inf");
+}
+
+// ---- affine with a given range (chunks of a larger tensor) -----------------------------
+// Chunks quantized with the whole tensor's min/max concatenate to the whole-tensor job:
+// codes and parameters, bit for bit, incl. nudged zero, constant, one-sided, -0 ranges.
+Status whole_job(const KernelTable* k, unsigned t, const float* s, size_t n, uint8_t* d, AffineParams* p) {
+  return job_quantize_affine_u8(k, t, s, n, d, p);
+}
+Status whole_job(const KernelTable* k, unsigned t, const float* s, size_t n, uint16_t* d, AffineParams* p) {
+  return job_quantize_affine_u16(k, t, s, n, d, p);
+}
+Status range_job(const KernelTable* k, unsigned t, const float* s, size_t n, float mn, float mx, uint8_t* d,
+                 AffineParams* p) {
+  return job_quantize_affine_range_u8(k, t, s, n, mn, mx, d, p);
+}
+Status range_job(const KernelTable* k, unsigned t, const float* s, size_t n, float mn, float mx, uint16_t* d,
+                 AffineParams* p) {
+  return job_quantize_affine_range_u16(k, t, s, n, mn, mx, d, p);
+}
+
+template <typename Q>
+bool range_chunks_match(const KernelTable* k, Rng& rng, const std::vector<float>& v, unsigned threads) {
+  const size_t n = v.size();
+  std::vector<Q> want(n), got(n);
+  AffineParams pw{};
+  if (whole_job(k, threads, v.data(), n, want.data(), &pw) != TFEXPORT_STATUS_OK) return false;
+  const MinMax mm = minmax_f32_ref(v.data(), n);
+  bool ok = true;
+  for (size_t b = 0; b < n;) {
+    // random chunk lengths: empty, tiny, up to a third, or the rest (which threads split)
+    const size_t r = rng.below(5);
+    const size_t len = std::min(n - b, r == 0 ? rng.below(3) : r == 1 ? n - b : rng.below(n / 3 + 2));
+    AffineParams pc{};
+    ok = ok && range_job(k, threads, v.data() + b, len, mm.min, mm.max, got.data() + b, &pc) ==
+                   TFEXPORT_STATUS_OK;
+    ok = ok && u_of(pc.min) == u_of(pw.min) && u_of(pc.scale) == u_of(pw.scale) &&
+         pc.constant == pw.constant;
+    b += len;
+  }
+  return ok && want == got;
+}
+
+void test_affine_range(const KernelTable* k, Rng& rng) {
+  bool ok = true;
+  const std::vector<std::pair<float, float>> spans = {
+      {-4.0f, 6.0f}, {-1.0f, -0.25f}, {0.5f, 3.0f}, {0.0f, 2.0f}, {-2.0f, 0.0f}, {-3.5f, 251.5f}};
+  for (unsigned threads : {1u, 2u}) {
+    for (const auto& sp : spans) {
+      for (size_t n : {size_t{1}, size_t{7}, size_t{1000}, 2 * kParallelGrain + 77}) {
+        std::vector<float> v(n);
+        for (auto& x : v) x = rng.uniform(sp.first, sp.second);
+        if (n > 2) v[n / 2] = sp.first, v[n / 3] = sp.second;  // exact bounds present
+        ok = ok && range_chunks_match<uint8_t>(k, rng, v, threads);
+        ok = ok && range_chunks_match<uint16_t>(k, rng, v, threads);
+      }
+    }
+    // constant tensors (min == max), a zero constant written with -0 and +0 mixed
+    for (float c : {2.5f, -0.75f, 0.0f}) {
+      std::vector<float> v(3000, c);
+      if (c == 0.0f) v[17] = -0.0f;
+      ok = ok && range_chunks_match<uint8_t>(k, rng, v, threads);
+      ok = ok && range_chunks_match<uint16_t>(k, rng, v, threads);
+    }
+  }
+  report(ok, "affine range job: chunks with the tensor's min/max equal the whole-tensor job");
+
+  // A -0 bound is +0: [-0, -0] gives min +0 like a zero tensor; [-0, 1] like [0, 1].
+  AffineParams a{}, b{};
+  bool zs = job_quantize_affine_range_u8(k, 1, nullptr, 0, -0.0f, -0.0f, nullptr, &a) == TFEXPORT_STATUS_OK;
+  zs = zs && a.constant == 1 && u_of(a.min) == u_of(0.0) && a.scale == 1.0;
+  zs = zs && job_quantize_affine_range_u16(k, 1, nullptr, 0, -0.0f, 1.0f, nullptr, &a) == TFEXPORT_STATUS_OK;
+  zs = zs && job_quantize_affine_range_u16(k, 1, nullptr, 0, 0.0f, 1.0f, nullptr, &b) == TFEXPORT_STATUS_OK;
+  zs = zs && u_of(a.min) == u_of(b.min) && u_of(a.scale) == u_of(b.scale);
+  report(zs, "affine range job: -0 bounds count as +0");
+
+  // Out of range values are clipped, NaN gives 0 (the kernel's rules, same as _ref).
+  const float odd[5] = {-9.0f, 0.5f, 9.0f, std::numeric_limits<float>::quiet_NaN(), 1.0f};
+  uint8_t q[5] = {}, q_ref[5] = {};
+  AffineParams p{};
+  bool cl = job_quantize_affine_range_u8(k, 1, odd, 5, 0.0f, 1.0f, q, &p) == TFEXPORT_STATUS_OK;
+  quantize_f32_u8_affine_ref(odd, 5, &p, q_ref);
+  cl = cl && std::equal(q, q + 5, q_ref) && q[0] == 0 && q[2] == 255 && q[3] == 0 && q[4] == 255;
+  report(cl, "affine range job: out-of-range values clip, NaN gives 0");
+
+  // BAD_ARGUMENT for a non-finite bound or min > max; dst untouched.
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float bad[][2] = {{nan, 1.0f}, {0.0f, nan}, {-inf, 1.0f}, {0.0f, inf}, {2.0f, 1.0f}};
+  std::vector<uint16_t> d(5, 7);
+  bool ba = true;
+  for (const auto& r : bad) {
+    ba = ba && job_quantize_affine_range_u16(k, 1, odd, 5, r[0], r[1], d.data(), &p) ==
+                   TFEXPORT_STATUS_BAD_ARGUMENT;
+  }
+  ba = ba && std::all_of(d.begin(), d.end(), [](uint16_t x) { return x == 7; });
+  report(ba, "affine range job refuses a non-finite or inverted range");
 }
 
 // ---- exhaustive (--exhaustive; about 10 s per ISA in a release build) ---------------------------
@@ -1076,12 +1236,16 @@ int main(int argc, char** argv) {
       test_affine(k, rng);
       g_ctx = std::string(isa_name(isa)) + "/int8";
       test_int8(k, rng);
+      g_ctx = std::string(isa_name(isa)) + "/scale";
+      test_scale(k, rng);
       g_ctx = std::string(isa_name(isa)) + "/crc32c";
       test_crc(k, rng);
       g_ctx = std::string(isa_name(isa)) + "/transpose";
       test_transpose(k, rng);
       g_ctx = std::string(isa_name(isa)) + "/jobs";
       if (s == 0) test_jobs(k, rng);
+      g_ctx = std::string(isa_name(isa)) + "/affine-range";
+      if (s == 0) test_affine_range(k, rng);
     }
     std::printf("%-7s %d passed, %d failed\n", isa_name(isa), g_passed - p0, g_failed - f0);
     std::fflush(stdout);

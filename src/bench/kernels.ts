@@ -20,8 +20,11 @@ import {
   dequantizeAffineRef,
   f16ToF32Ref,
   f32ToF16Ref,
+  minMaxRef,
+  quantizeAffineRangeRef,
   quantizeAffineRef,
   quantizeInt8PerChannelRef,
+  scalePerChannelRef,
 } from '../kernels/reference.js';
 
 /** Kernel names accepted by `--filter`, in report order. */
@@ -30,11 +33,13 @@ export const KERNEL_NAMES: readonly string[] = [
   'f16-f32',
   'quantize-u8',
   'quantize-u16',
+  'quantize-u8-range',
   'dequantize-u8',
   'dequantize-u16',
   'int8-perchannel-axis-last',
   'int8-perchannel-axis0',
   'int8-perchannel-hwio-3x3x256x256',
+  'scale-perchannel-axis-last',
   'crc32c',
 ];
 
@@ -241,15 +246,19 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
   const u16 = new Uint16Array(n).fill(0);
   const i8 = new Int8Array(n).fill(0);
   const scales = new Float32Array(256).fill(0);
+  const bnScale = Float64Array.from({ length: 256 }, (_, c) => 0.5 + c / 256);
 
   // Inputs of the decode kernels: produced once, by native when available.
   let p8: { scale: number; min: number };
   let p16: { scale: number; min: number };
+  let range: { min: number; max: number };
   if (native) {
+    range = native.minMaxSync(src, allThreads);
     native.f32ToF16Sync(src, f16, allThreads);
     p8 = native.quantizeAffineSync(src, u8, allThreads);
     p16 = native.quantizeAffineSync(src, u16, allThreads);
   } else {
+    range = minMaxRef(src);
     f32ToF16Ref(src, f16);
     p8 = quantizeAffineRef(src, u8);
     p16 = quantizeAffineRef(src, u16);
@@ -278,6 +287,12 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
       js: () => void quantizeAffineRef(src, u16),
     },
     {
+      // A chunk of a larger tensor: codes with a given range (no min/max pass).
+      name: 'quantize-u8-range', n, inputBytes: 4 * n, threaded: true,
+      native: (b, t) => void b.quantizeAffineRangeSync(src, range.min, range.max, u8, t),
+      js: () => void quantizeAffineRangeRef(src, range.min, range.max, u8),
+    },
+    {
       name: 'dequantize-u8', n, inputBytes: n, threaded: true,
       native: (b, t) => b.dequantizeAffineSync(u8, p8.scale, p8.min, f32Out, t),
       js: () => dequantizeAffineRef(u8, p8.scale, p8.min, f32Out),
@@ -304,6 +319,12 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
       name: 'int8-perchannel-hwio-3x3x256x256', n: Math.min(hwioN, n), inputBytes: 4 * Math.min(hwioN, n), threaded: true,
       native: (b, t) => b.quantizeInt8PerChannelSync(src.subarray(0, hwioN), hwioN / 256, 256, 1, i8.subarray(0, hwioN), scales, t),
       js: () => quantizeInt8PerChannelRef(src.subarray(0, hwioN), hwioN / 256, 256, 1, i8.subarray(0, hwioN), scales),
+    },
+    {
+      // Batch-norm folding into an HWIO-like filter [n/256, 256] (channel last).
+      name: 'scale-perchannel-axis-last', n, inputBytes: 4 * n, threaded: true,
+      native: (b, t) => b.scalePerChannelSync(src, n / 256, 256, 1, bnScale, f32Out, t),
+      js: () => scalePerChannelRef(src, n / 256, 256, 1, bnScale, f32Out),
     },
     {
       name: 'crc32c', n, inputBytes: 4 * n, threaded: false,

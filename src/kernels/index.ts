@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The public kernel API: float16 conversion, tfjs affine uint8/uint16 quantization, TFLite
- * int8 quantization, CRC-32C (plain and TensorBundle/LevelDB-masked) and layout transposes.
+ * int8 quantization, per-channel scaling (batch-norm folding), CRC-32C (plain and
+ * TensorBundle/LevelDB-masked) and layout transposes.
  *
  * Backends. Calls run in the native addon, on the best instruction set the CPU offers
  * ({@link isa}, {@link availableIsas}, {@link setIsa}; the TFEXPORT_FORCE_ISA environment
@@ -31,12 +32,14 @@ import type {
   AffineDType,
   AffineParams,
   AffineQuantized,
+  AffineRange,
   Int8AsymmetricParams,
   Int8DequantParams,
   Int8PerChannelQuantized,
   Int8Quantized,
   Int8Range,
   KernelOptions,
+  ScalePerChannelParams,
   Shape,
   TypedArray,
 } from '../types.js';
@@ -275,6 +278,81 @@ export function quantizeAffineSync<D extends AffineDType>(
   });
 }
 
+function planQuantizeAffineRange(src: unknown, dtype: unknown, range: unknown, opts: unknown) {
+  const p = planQuantizeAffine(src, dtype, opts);
+  if (!isPlainObject(range)) throw invalidParameter('range', 'an object { min, max }', range);
+  const min = float32Finite('range.min', range.min);
+  const max = float32Finite('range.max', range.max);
+  if (min > max) throw invalidParameter('range.max', `a number >= range.min (${min})`, range.max);
+  return { ...p, min: Math.fround(min), max: Math.fround(max) };
+}
+
+/**
+ * tfjs affine quantization of one chunk of a larger tensor, with the parameters of the whole
+ * tensor: `range` is the tensor's min and max (e.g. {@link minMaxSync} over all its chunks),
+ * and the result is exactly what {@link quantizeAffine} gives for a tensor whose min/max are
+ * `range`. So the codes of consecutive chunks concatenate to `quantizeAffine(tensor).data`,
+ * and every chunk returns the tensor's `min` and `scale` (an empty `src` returns just them).
+ * The bounds are taken as float32 (`Math.fround`), a -0 bound as +0.
+ *
+ * That the values of src lie in `[range.min, range.max]` and are finite is the caller's
+ * promise and is not checked (no extra pass over the data): as in the kernel, a value
+ * outside the (nudged) range is clipped to the nearest end and NaN gives code 0.
+ * @param src the float32 chunk
+ * @param dtype `'uint8'` (qmax 255) or `'uint16'` (qmax 65535)
+ * @param range `{ min, max }` of the whole tensor: finite float32 numbers, min <= max
+ * @param opts `out`: a Uint8Array/Uint16Array (matching dtype) of src.length; `threads`
+ * @returns the chunk's codes and the tensor's `min` and `scale` (float64)
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a bad argument (incl. a non-finite
+ *   bound, one beyond the float32 range, or min > max)
+ * @example
+ * ```ts
+ * const range = minMaxSync(tensor); // (or combined over its chunks)
+ * const a = await quantizeAffineRange(tensor.subarray(0, 1000), 'uint8', range);
+ * const b = await quantizeAffineRange(tensor.subarray(1000), 'uint8', range);
+ * // a.data ++ b.data equals (await quantizeAffine(tensor, 'uint8')).data; a.min === b.min
+ * ```
+ */
+export function quantizeAffineRange<D extends AffineDType>(
+  src: Float32Array,
+  dtype: D,
+  range: AffineRange,
+  opts?: KernelOptions<AffineArray<D>>,
+): Promise<AffineQuantized<D>> {
+  return callAsync(quantizeAffineRange, () => {
+    const p = planQuantizeAffineRange(src, dtype, range, opts);
+    return backend()
+      .quantizeAffineRange(p.s, p.min, p.max, p.out, p.threads)
+      .then((r) => ({ data: p.out as AffineArray<D>, min: r.min, scale: r.scale }));
+  });
+}
+
+/**
+ * Blocking twin of {@link quantizeAffineRange}.
+ * @param src the float32 chunk
+ * @param dtype `'uint8'` or `'uint16'`
+ * @param range `{ min, max }` of the whole tensor
+ * @param opts `out`, `threads`
+ * @returns the chunk's codes, the tensor's `min` and `scale`
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * quantizeAffineRangeSync(chunk, 'uint16', { min, max }, { out: new Uint16Array(shard.buffer, offset, chunk.length) });
+ * ```
+ */
+export function quantizeAffineRangeSync<D extends AffineDType>(
+  src: Float32Array,
+  dtype: D,
+  range: AffineRange,
+  opts?: KernelOptions<AffineArray<D>>,
+): AffineQuantized<D> {
+  return callSync(() => {
+    const p = planQuantizeAffineRange(src, dtype, range, opts);
+    const r = backend().quantizeAffineRangeSync(p.s, p.min, p.max, p.out, p.threads);
+    return { data: p.out as AffineArray<D>, min: r.min, scale: r.scale };
+  });
+}
+
 function planDequantizeAffine(data: unknown, params: unknown, opts: unknown) {
   const d = expectTypedArray<Uint8Array | Uint16Array>('data', data, ['Uint8Array', 'Uint16Array']);
   if (!isPlainObject(params)) throw invalidParameter('params', 'an object { min, scale }', params);
@@ -332,6 +410,29 @@ export function dequantizeAffineSync(
     const p = planDequantizeAffine(data, params, opts);
     backend().dequantizeAffineSync(p.d, p.scale, p.min, p.out, p.threads);
     return p.out;
+  });
+}
+
+/**
+ * Minimum and maximum of float32 values as the affine job sees them (the reduction of
+ * {@link quantizeAffine}): NaN elements are skipped and counted, a zero extreme is +0, and an
+ * empty or all-NaN input gives `min: Infinity, max: -Infinity`. Combined over a tensor's
+ * chunks, it is the `range` that {@link quantizeAffineRange} quantizes each chunk with.
+ * @param src the float32 values
+ * @param opts `threads`
+ * @returns `{ min, max, nanCount }`
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * const { min, max } = minMaxSync(Float32Array.of(3, -1, NaN)); // min -1, max 3, nanCount 1
+ * ```
+ */
+export function minMaxSync(src: Float32Array, opts?: Pick<KernelOptions<never>, 'threads'>): { min: number; max: number; nanCount: number } {
+  return callSync(() => {
+    const s = expectTypedArray<Float32Array>('src', src, ['Float32Array']);
+    const threads = threadsOf(expectOptions<KernelOptions<never>>('opts', opts));
+    const r = backend().minMaxSync(s, threads);
+    return { min: r.min, max: r.max, nanCount: r.nanCount };
   });
 }
 
@@ -604,6 +705,86 @@ export function dequantizeInt8Sync(
   return callSync(() => {
     const p = planDequantizeInt8(data, params, opts);
     backend().dequantizeInt8Sync(p.d, p.outer, p.channels, p.inner, p.scales, p.zeroPoints, p.out, p.threads);
+    return p.out;
+  });
+}
+
+// ---- per-channel scale (batch-norm folding) ------------------------------------------------
+
+function planScalePerChannel(src: unknown, params: unknown, opts: unknown) {
+  const s = expectTypedArray<Float32Array>('src', src, ['Float32Array']);
+  if (!isPlainObject(params)) throw invalidParameter('params', 'an object { scale, shape, axis }', params);
+  const shape = expectShape('params.shape', params.shape, s.length);
+  const axis = expectAxis('params.axis', params.axis, shape.length);
+  const [outer, channels, inner] = splitAtAxis(shape, axis);
+  const given = params.scale;
+  let scale: Float64Array;
+  if (given instanceof Float64Array) {
+    scale = given;
+  } else {
+    const ok =
+      typeof given === 'object' && given !== null && typeof (given as ArrayLike<unknown>).length === 'number' &&
+      Array.prototype.every.call(given, (x: unknown) => typeof x === 'number');
+    if (!ok) throw invalidParameter('params.scale', 'a Float64Array or an array of numbers', given);
+    scale = Float64Array.from(given as ArrayLike<number>);
+  }
+  if (scale.length !== channels) throw invalidParameter('params.scale', `${channels} factors (shape[axis])`, given);
+  const o = expectOptions<KernelOptions<Float32Array>>('opts', opts);
+  const threads = threadsOf(o);
+  const out = outputArray('opts.out', o.out, 'Float32Array', s.length, [s], (n) => new Float32Array(n));
+  return { s, outer, channels, inner, scale, out, threads };
+}
+
+/**
+ * Multiplies a float32 tensor by one float64 factor per channel and rounds back to float32:
+ * `out = float32(float64(x) * scale[c])`, as tensorflowjs_converter folds a batch
+ * normalization into the preceding filter (NumPy float32 * float64, then `astype(float32)`).
+ * A NaN result is written as the canonical quiet NaN (0x7FC00000). Conv2D HWIO filters use
+ * `axis: 3`; depthwise `[H, W, C, M]` filters the shape `[H * W, C * M]` with `axis: 1`;
+ * MatMul `[K, N]` `axis: 1`, and with `transpose_b` (`[N, K]`) `axis: 0`.
+ * @param src the float32 tensor
+ * @param params `{ scale, shape, axis }`: one factor per `shape[axis]` channel
+ * @param opts `out`: a Float32Array of src.length that does not overlap src; `threads`
+ * @returns the scaled tensor
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * const folded = await scalePerChannel(filter, { scale: bnScale, shape: [3, 3, 32, 64], axis: 3 });
+ * ```
+ */
+export function scalePerChannel(
+  src: Float32Array,
+  params: ScalePerChannelParams,
+  opts?: KernelOptions<Float32Array>,
+): Promise<Float32Array> {
+  return callAsync(scalePerChannel, () => {
+    const p = planScalePerChannel(src, params, opts);
+    return backend()
+      .scalePerChannel(p.s, p.outer, p.channels, p.inner, p.scale, p.out, p.threads)
+      .then(() => p.out);
+  });
+}
+
+/**
+ * Blocking twin of {@link scalePerChannel}.
+ * @param src the float32 tensor
+ * @param params `{ scale, shape, axis }`
+ * @param opts `out`, `threads`
+ * @returns the scaled tensor
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a bad argument
+ * @example
+ * ```ts
+ * const w = scalePerChannelSync(kernel, { scale: [0.5, 2], shape: [4, 2], axis: 1 });
+ * ```
+ */
+export function scalePerChannelSync(
+  src: Float32Array,
+  params: ScalePerChannelParams,
+  opts?: KernelOptions<Float32Array>,
+): Float32Array {
+  return callSync(() => {
+    const p = planScalePerChannel(src, params, opts);
+    backend().scalePerChannelSync(p.s, p.outer, p.channels, p.inner, p.scale, p.out, p.threads);
     return p.out;
   });
 }

@@ -14,9 +14,11 @@ import {
   f32ToF16Ref,
   int8AsymmetricParamsRef,
   minMaxRef,
+  quantizeAffineRangeRef,
   quantizeAffineRef,
   quantizeInt8AsymmetricRef,
   quantizeInt8PerChannelRef,
+  scalePerChannelRef,
   transpose2dRef,
   affineParamsRef,
   type AnyTypedArray,
@@ -38,6 +40,8 @@ export type KernelBinding = Pick<
   | 'minMaxSync'
   | 'quantizeAffine'
   | 'quantizeAffineSync'
+  | 'quantizeAffineRange'
+  | 'quantizeAffineRangeSync'
   | 'dequantizeAffine'
   | 'dequantizeAffineSync'
   | 'quantizeInt8PerChannel'
@@ -46,6 +50,8 @@ export type KernelBinding = Pick<
   | 'quantizeInt8AsymmetricSync'
   | 'dequantizeInt8'
   | 'dequantizeInt8Sync'
+  | 'scalePerChannel'
+  | 'scalePerChannelSync'
   | 'crc32c'
   | 'crc32cSync'
   | 'transpose2d'
@@ -71,6 +77,8 @@ const f32ToF16Sync = (src: Float32Array, dst: Uint16Array): void => f32ToF16Ref(
 const f16ToF32Sync = (src: Uint16Array, dst: Float32Array): void => f16ToF32Ref(src, dst);
 const minMaxSync = (src: Float32Array) => minMaxRef(src);
 const quantizeAffineSync = (src: Float32Array, dst: Uint8Array | Uint16Array) => quantizeAffineRef(src, dst);
+const quantizeAffineRangeSync = (src: Float32Array, min: number, max: number, dst: Uint8Array | Uint16Array) =>
+  quantizeAffineRangeRef(src, min, max, dst);
 const dequantizeAffineSync = (src: Uint8Array | Uint16Array, scale: number, min: number, dst: Float32Array): void =>
   dequantizeAffineRef(src, scale, min, dst);
 const quantizeInt8PerChannelSync = (
@@ -92,6 +100,14 @@ const dequantizeInt8Sync = (
   zeroPoints: Int32Array | null,
   dst: Float32Array,
 ): void => dequantizeInt8Ref(src, outer, channels, inner, scales, zeroPoints, dst);
+const scalePerChannelSync = (
+  src: Float32Array,
+  outer: number,
+  channels: number,
+  inner: number,
+  scale: Float64Array,
+  dst: Float32Array,
+): void => scalePerChannelRef(src, outer, channels, inner, scale, dst);
 const crc32cSync = (data: ArrayBufferView, init?: number): number =>
   crc32cRef(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), init ?? 0);
 const transpose2dSync = (src: ArrayBufferView, batch: number, rows: number, cols: number, dst: ArrayBufferView): void =>
@@ -119,6 +135,8 @@ export const jsBackend: KernelBinding = {
   minMax: deferred(minMaxSync),
   quantizeAffineSync,
   quantizeAffine: deferred(quantizeAffineSync),
+  quantizeAffineRangeSync,
+  quantizeAffineRange: deferred(quantizeAffineRangeSync),
   affineParams: affineParamsRef,
   dequantizeAffineSync,
   dequantizeAffine: deferred(dequantizeAffineSync),
@@ -129,6 +147,8 @@ export const jsBackend: KernelBinding = {
   quantizeInt8Asymmetric: deferred(quantizeInt8AsymmetricSync),
   dequantizeInt8Sync,
   dequantizeInt8: deferred(dequantizeInt8Sync),
+  scalePerChannelSync,
+  scalePerChannel: deferred(scalePerChannelSync),
   crc32cSync,
   crc32c: deferred(crc32cSync),
   transpose2dSync,

@@ -15,7 +15,7 @@
  *
  * No function allocates per element; lookup tables are built lazily, once.
  */
-import { NativeError } from '../errors.js';
+import { NativeError, ValidationError } from '../errors.js';
 import type { TypedArray } from '../types.js';
 
 /** Result of {@link minMaxRef}: NaN elements are skipped and counted. */
@@ -222,6 +222,29 @@ export function quantizeAffineRef(src: Float32Array, dst: Uint8Array | Uint16Arr
   return p;
 }
 
+/**
+ * The affine job with a given range (job_quantize_affine_range_u8/u16): the parameters of a
+ * tensor whose min/max are `min`/`max` (taken as float32; a -0 bound counts as +0), then the
+ * codes of `src` with them. Values outside the range are clipped, NaN gives code 0.
+ * @throws ValidationError ERR_TFEXPORT_BAD_ARGUMENT for a non-finite (as float32) bound or
+ *   min > max (dst untouched)
+ */
+export function quantizeAffineRangeRef(src: Float32Array, min: number, max: number, dst: Uint8Array | Uint16Array): AffineParamsResult {
+  const mn = Math.fround(min);
+  const mx = Math.fround(max);
+  if (!Number.isFinite(mn) || !Number.isFinite(mx) || mn > mx) {
+    throw new ValidationError(
+      'ERR_TFEXPORT_BAD_ARGUMENT',
+      'quantizeAffineRange: the range must be finite float32 numbers with min <= max',
+    );
+  }
+  const qmax = dst.BYTES_PER_ELEMENT === 1 ? 255 : 65535;
+  // `+ 0` turns -0 into +0, as the min/max reduction reports zero extremes.
+  const p = affineParamsRef(mn + 0, mx + 0, qmax);
+  quantizeAffineCodes(src, p, dst);
+  return p;
+}
+
 /** dequantize_u8/u16_f32_affine_ref: dst[i] = float32(double(q) * scale + min). */
 export function dequantizeAffineRef(src: Uint8Array | Uint16Array, scale: number, min: number, dst: Float32Array): void {
   const n = src.length;
@@ -341,6 +364,36 @@ export function dequantizeInt8Ref(
       const s = scales[c]!;
       const zp = zeroPoints ? zeroPoints[c]! : 0;
       for (let i = 0; i < inner; ++i) dst[base + i] = Math.fround(src[base + i]! - zp) * s;
+    }
+  }
+}
+
+// ---- per-channel scale (batch-norm folding) ------------------------------------------------
+
+/**
+ * scale_f32_per_channel_ref: dst = float32(double(src) * scale[c]) for src viewed as
+ * [outer, channels, inner] (one float64 product, rounded to nearest even by the
+ * Float32Array store); a NaN result is written as the canonical quiet NaN 0x7FC00000.
+ * src and dst may be the same array.
+ */
+export function scalePerChannelRef(
+  src: Float32Array,
+  outer: number,
+  channels: number,
+  inner: number,
+  scale: Float64Array,
+  dst: Float32Array,
+): void {
+  const bits = u32View(dst);
+  let k = 0;
+  for (let o = 0; o < outer; ++o) {
+    for (let c = 0; c < channels; ++c) {
+      const s = scale[c]!;
+      for (let i = 0; i < inner; ++i, ++k) {
+        const r = src[k]! * s;
+        if (r !== r) bits[k] = 0x7fc00000;
+        else dst[k] = r;
+      }
     }
   }
 }

@@ -74,6 +74,50 @@ function bigFinite(): Float32Array {
   return r.floats(BIG, -2, 2);
 }
 
+/**
+ * Tensors for chunked affine quantization: ranges across 0 (nudged zero), one-sided,
+ * constant (incl. zero written as -0 and +0), exact bounds at 0, ties, edge values.
+ */
+function rangeTensors(qmax: number): [string, Float32Array][] {
+  const r = new Prng(0xc0ffee + qmax);
+  const normals = r.floats(3000, -2, 1);
+  const neg = normals.map((x) => -Math.abs(x) - 0.5);
+  const pos = normals.map((x) => Math.abs(x) + 1e-3);
+  const zeroMixed = new Float32Array(700);
+  for (let i = 0; i < zeroMixed.length; i += 3) zeroMixed[i] = -0;
+  const withMax0 = Float32Array.from(neg);
+  withMax0[1234] = -0;
+  const withMin0 = Float32Array.from(pos);
+  withMin0[17] = 0;
+  return [
+    ['pool (edges, ties)', sliceAt(POOL_FINITE, 2500, 0)],
+    ['normals across 0', normals],
+    ['negative only', neg],
+    ['positive only', pos],
+    ['constant 0.25', new Float32Array(900).fill(0.25)],
+    ['constant -3', new Float32Array(5).fill(-3)],
+    ['constant zero, -0 and +0', zeroMixed],
+    ['max -0', withMax0],
+    ['min 0', withMin0],
+    ['ties', Float32Array.from([0, qmax, 0.5, 1.5, 2.5, 3.5, qmax - 0.5, qmax - 1.5, 7.5, 100.5])],
+    ['half zero point', Float32Array.from([-2.5, qmax - 2.5, 0, 1, -1.5, 0.5])],
+    ['single element', Float32Array.of(-0.75)],
+  ];
+}
+
+/** Random chunk boundaries of [0, n): empty, tiny, long, and the rest. */
+function randomChunks(r: Prng, n: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let b = 0; b < n;) {
+    const kind = r.int(0, 4);
+    const len = Math.min(n - b, kind === 0 ? r.int(0, 2) : kind === 1 ? n - b : r.int(1, Math.ceil(n / 3) + 1));
+    out.push([b, b + len]);
+    b += len;
+  }
+  out.push([n, n]); // an empty chunk at the end: just the parameters
+  return out;
+}
+
 describe.each(ISAS)('isa %s', (isaName) => {
   let previous = '';
   beforeAll(() => {
@@ -181,6 +225,66 @@ describe.each(ISAS)('isa %s', (isaName) => {
       );
       expect([...out]).toEqual([7, 7, 7, 7]);
     }
+  });
+
+  it.each(['uint8', 'uint16'] as const)('quantizeAffineRange %s: random chunks with the tensor range concatenate to quantizeAffine', async (dtype) => {
+    const Ctor = (dtype === 'uint8' ? Uint8Array : Uint16Array) as unknown as typeof Uint8Array;
+    const qmax = dtype === 'uint8' ? 255 : 65535;
+    const r = new Prng(qmax + isaName.length);
+    for (const [label, t] of rangeTensors(qmax)) {
+      const whole = api.quantizeAffineSync(t, dtype);
+      const wholeRef = new Ctor(t.length);
+      const pRef = ref.quantizeAffineRef(t, wholeRef);
+      expectSameBytes(whole.data, wholeRef, `${dtype} ${label}: whole`);
+      const range = api.minMaxSync(t);
+      expect(range).toEqual(ref.minMaxRef(t));
+      const joined = new Ctor(t.length);
+      let i = 0;
+      for (const [b, e] of randomChunks(r, t.length)) {
+        const what = `${dtype} ${label} [${b}, ${e})`;
+        const chunk = copyAt(Float32Array, t.subarray(b, e), 4 * r.int(0, 3));
+        const out = viewAt(Ctor, e - b, Ctor.BYTES_PER_ELEMENT * r.int(0, 3) + (dtype === 'uint8' ? r.int(0, 1) : 0));
+        const got = i++ % 3 === 2 ? await api.quantizeAffineRange(chunk, dtype, range, { out: out as never }) : api.quantizeAffineRangeSync(chunk, dtype, range, { out: out as never });
+        expect(got.data).toBe(out);
+        expect(guardBytesIntact(out), what).toBe(true);
+        expectParams(got, whole, what);
+        expect(Object.is(got.min, whole.min), `${what}: min sign`).toBe(true);
+        const codesRef = new Ctor(e - b);
+        const p = ref.quantizeAffineRangeRef(chunk, range.min, range.max, codesRef);
+        expectParams(p, pRef, `${what} (reference)`);
+        expectSameBytes(out, codesRef, `${what}: native vs reference`);
+        joined.set(out, b);
+      }
+      expectSameBytes(joined, whole.data, `${dtype} ${label}: joined chunks vs whole`);
+    }
+  });
+
+  it.each(['uint8', 'uint16'] as const)('quantizeAffineRange %s: values outside the range clip, NaN gives 0, as in the reference', async (dtype) => {
+    const Ctor = (dtype === 'uint8' ? Uint8Array : Uint16Array) as unknown as typeof Uint8Array;
+    const src = sliceAt(POOL_ALL, 1000, 4); // NaN, +-Infinity, huge and subnormal values included
+    for (const range of [{ min: -1, max: 2 }, { min: 0.5, max: 0.5 }, { min: -3, max: -0.5 }, { min: 0, max: 1e30 }]) {
+      const expected = new Ctor(src.length);
+      const p = ref.quantizeAffineRangeRef(src, range.min, range.max, expected);
+      const got = api.quantizeAffineRangeSync(src, dtype, range);
+      expectSameBytes(got.data, expected, `${dtype} ${JSON.stringify(range)}`);
+      expectParams(got, p, `${dtype} ${JSON.stringify(range)}`);
+      expectSameBytes((await api.quantizeAffineRange(src, dtype, range)).data, expected, `${dtype} async`);
+    }
+    const clipped = api.quantizeAffineRangeSync(Float32Array.of(-9, 9, NaN, Infinity, -Infinity, 0.25), dtype, { min: 0, max: 1 });
+    expect([...clipped.data]).toEqual([0, dtype === 'uint8' ? 255 : 65535, 0, dtype === 'uint8' ? 255 : 65535, 0, dtype === 'uint8' ? 64 : 16384]);
+  });
+
+  it('quantizeAffineRange: bounds are float32 and -0 is +0, as for a whole tensor', () => {
+    const zero = api.quantizeAffineRangeSync(new Float32Array(0), 'uint8', { min: -0, max: -0 });
+    const zeroWhole = api.quantizeAffineSync(Float32Array.of(-0, 0), 'uint8');
+    expect(Object.is(zero.min, zeroWhole.min) && zero.scale === 1).toBe(true);
+    const refZero = ref.quantizeAffineRangeRef(new Float32Array(0), -0, -0, new Uint8Array(0));
+    expect(Object.is(refZero.min, zeroWhole.min)).toBe(true);
+    const t = Float32Array.of(0.1, 1.1, 0.5);
+    const w = api.quantizeAffineSync(t, 'uint16');
+    const g = api.quantizeAffineRangeSync(t, 'uint16', { min: 0.1, max: 1.1 }); // not float32: rounded like t's
+    expectParams(g, w, 'float64 bounds');
+    expectSameBytes(g.data, w.data, 'float64 bounds');
   });
 
   it('dequantizeAffine: uint8 and uint16, every length, sync and async', async () => {
@@ -315,6 +419,36 @@ describe.each(ISAS)('isa %s', (isaName) => {
     }
   });
 
+  it('scalePerChannel: every length, inner 1 and > 1, specials, misaligned, in both ISAs paths', async () => {
+    const SCALES = [0, -0, 1, -1, 0.5, 1e-300, 1e300, 3.4e38, 1 + 2 ** -29, 1 - 2 ** -30, Infinity, -Infinity, NaN, 2 ** -149];
+    for (const n of LENGTHS) {
+      const src = sliceAt(POOL_ALL, n, F32_OFFSETS[n % F32_OFFSETS.length]!);
+      // Shapes: [n] as [1, n] channels (inner 1), and [c, n / c] (inner > 1) when n divides.
+      const shapes: [number[], number][] = [[[1, n], 1]];
+      for (let c = 7; c >= 2; --c) if (n % c === 0) { shapes.push([[c, n / c], 0]); break; }
+      for (const [shape, axis] of shapes) {
+        const channels = shape[axis]!;
+        const scale = Float64Array.from({ length: channels }, (_, c) =>
+          (c + n) % 5 === 0 ? SCALES[(c * 3 + n) % SCALES.length]! : (rng.float() * 4 - 2) * ((c + n) % 7 === 0 ? 1e-20 : 1),
+        );
+        const [outer, inner] = axis === 1 ? [1, 1] : [1, n / channels];
+        const expected = new Float32Array(n);
+        ref.scalePerChannelRef(src, outer, channels, inner, scale, expected);
+        const out = viewAt(Float32Array, n, (n % 4) * 4);
+        api.scalePerChannelSync(src, { scale, shape, axis }, { out });
+        expectSameBytes(out, expected, `sync n=${n} shape=${shape}`);
+        expect(guardBytesIntact(out)).toBe(true);
+        if (n % 16 === 5) {
+          expectSameBytes(await api.scalePerChannel(src, { scale: Array.from(scale), shape, axis: axis - 2 }), expected, `async n=${n}`);
+        }
+      }
+    }
+    // The specification on hand-checked values: one float64 product, one rounding to float32.
+    const y = api.scalePerChannelSync(Float32Array.of(1, 3, -2, NaN), { scale: [1 / 3, 1 + 2 ** -24], shape: [2, 2], axis: 1 });
+    expect(Array.from(y.subarray(0, 3))).toEqual([Math.fround(1 / 3), Math.fround(3 * (1 + 2 ** -24)), Math.fround(-2 * (1 / 3))]);
+    expect(new Uint32Array(y.buffer)[3]).toBe(0x7fc00000);
+  });
+
   it('crc32c: every length 0..193 at byte offsets 0..7, chained init', async () => {
     const data = rng.bytes(4096);
     for (const n of LENGTHS) {
@@ -416,6 +550,23 @@ describe.each(ISAS)('isa %s', (isaName) => {
       }
     });
 
+    it.each([1, 2])('quantizeAffineRange in chunks that split, threads %i, sync and async', async (threads) => {
+      const range = api.minMaxSync(finite, { threads });
+      const cut = (1 << 18) * 2 + 5; // both parts split into 2 with threads 2
+      for (const dtype of ['uint8', 'uint16'] as const) {
+        const expected = dtype === 'uint8' ? new Uint8Array(BIG) : new Uint16Array(BIG);
+        const p = ref.quantizeAffineRef(finite, expected);
+        const a = api.quantizeAffineRangeSync(finite.subarray(0, cut), dtype, range, { threads });
+        const b = await api.quantizeAffineRange(finite.subarray(cut), dtype, range, { threads });
+        const joined = dtype === 'uint8' ? new Uint8Array(BIG) : new Uint16Array(BIG);
+        joined.set(a.data, 0);
+        joined.set(b.data, cut);
+        expectSameBytes(joined, expected, `${dtype} joined`);
+        expectParams(a, p, `${dtype} first`);
+        expectParams(b, p, `${dtype} second`);
+      }
+    });
+
     it.each([1, 2])('quantizeInt8PerChannel / quantizeInt8 / dequantizeInt8, threads %i', async (threads) => {
       const channels = 16;
       const outer = Math.floor(BIG / channels);
@@ -438,6 +589,19 @@ describe.each(ISAS)('isa %s', (isaName) => {
       ref.quantizeInt8AsymmetricRef(floats, Math.fround(0.01), 5, eAsym);
       expectSameBytes(api.quantizeInt8Sync(floats, { scale: 0.01, zeroPoint: 5 }, { threads }).data, eAsym, 'asymmetric sync');
       expectSameBytes((await api.quantizeInt8(floats, { scale: 0.01, zeroPoint: 5 }, { threads })).data, eAsym, 'asymmetric async');
+    });
+
+    it.each([1, 2])('scalePerChannel (HWIO-like and [N, K]), threads %i', async (threads) => {
+      const channels = 24;
+      const outer = Math.floor(BIG / channels);
+      const src = floats.subarray(0, outer * channels);
+      const scale = Float64Array.from({ length: channels }, (_, c) => (c === 5 ? NaN : c === 6 ? Infinity : Math.sin(c) * 3));
+      for (const [shape, axis, o, i] of [[[outer, channels], 1, outer, 1], [[channels, outer], 0, 1, outer]] as const) {
+        const expected = new Float32Array(src.length);
+        ref.scalePerChannelRef(src, o, channels, i, scale, expected);
+        expectSameBytes(await api.scalePerChannel(src, { scale, shape: [...shape], axis }, { threads }), expected, `async ${shape}`);
+        expectSameBytes(api.scalePerChannelSync(src, { scale, shape: [...shape], axis }, { threads }), expected, `sync ${shape}`);
+      }
     });
 
     it.each([1, 2])('transpose2d (batch 130 of 63x65 float32) and crc32c, threads %i', async (threads) => {

@@ -39,8 +39,8 @@ function detachedFloat32(): Float32Array {
 describe('exports', () => {
   it.skipIf(!native)('the raw binding exports every kernel and ISA function src/native.ts types', () => {
     const kernels = [
-      'f32ToF16', 'f16ToF32', 'minMax', 'quantizeAffine', 'dequantizeAffine', 'quantizeInt8PerChannel',
-      'quantizeInt8Asymmetric', 'dequantizeInt8', 'crc32c', 'transpose2d',
+      'f32ToF16', 'f16ToF32', 'minMax', 'quantizeAffine', 'quantizeAffineRange', 'dequantizeAffine', 'quantizeInt8PerChannel',
+      'quantizeInt8Asymmetric', 'dequantizeInt8', 'scalePerChannel', 'crc32c', 'transpose2d',
     ];
     const expected = [
       'init', 'napiVersion', 'isa', 'bestIsa', 'availableIsas', 'setIsa', 'affineParams', 'int8AsymmetricParams',
@@ -56,8 +56,8 @@ describe('exports', () => {
     const fns = [
       'isa', 'availableIsas', 'setIsa', 'maskCrc32c', 'unmaskCrc32c', 'kernelBackend',
       ...[
-        'f32ToF16', 'f16ToF32', 'quantizeAffine', 'dequantizeAffine', 'quantizeInt8PerChannel', 'quantizeInt8',
-        'dequantizeInt8', 'crc32c', 'maskedCrc32c', 'transpose2d', 'hwioToOhwi', 'nhwcToNchw', 'nchwToNhwc',
+        'f32ToF16', 'f16ToF32', 'quantizeAffine', 'quantizeAffineRange', 'dequantizeAffine', 'quantizeInt8PerChannel', 'quantizeInt8',
+        'dequantizeInt8', 'scalePerChannel', 'crc32c', 'maskedCrc32c', 'transpose2d', 'hwioToOhwi', 'nhwcToNchw', 'nchwToNhwc',
       ].flatMap((k) => [k, `${k}Sync`]),
       'TfexportError', 'ValidationError', 'NativeError', 'FormatError', 'UnsupportedOpError', 'IoError',
     ];
@@ -101,6 +101,19 @@ describe('argument validation (TS, before native)', () => {
     ['quantizeAffine dtype int8', 'quantizeAffine', [f4, 'int8']],
     ['quantizeAffine dtype missing', 'quantizeAffine', [f4]],
     ['quantizeAffine out dtype mismatch', 'quantizeAffine', [f4, 'uint8', { out: new Uint16Array(4) }]],
+    ['quantizeAffineRange dtype int8', 'quantizeAffineRange', [f4, 'int8', { min: 0, max: 1 }]],
+    ['quantizeAffineRange range missing', 'quantizeAffineRange', [f4, 'uint8']],
+    ['quantizeAffineRange range array', 'quantizeAffineRange', [f4, 'uint8', [0, 1]]],
+    ['quantizeAffineRange min NaN', 'quantizeAffineRange', [f4, 'uint8', { min: NaN, max: 1 }]],
+    ['quantizeAffineRange max Infinity', 'quantizeAffineRange', [f4, 'uint16', { min: 0, max: Infinity }]],
+    ['quantizeAffineRange max missing', 'quantizeAffineRange', [f4, 'uint16', { min: 0 }]],
+    ['quantizeAffineRange min string', 'quantizeAffineRange', [f4, 'uint8', { min: '0', max: 1 }]],
+    ['quantizeAffineRange min > max', 'quantizeAffineRange', [f4, 'uint8', { min: 1, max: 0.5 }]],
+    ['quantizeAffineRange beyond float32', 'quantizeAffineRange', [f4, 'uint8', { min: -1e39, max: 1 }]],
+    ['quantizeAffineRange out dtype mismatch', 'quantizeAffineRange', [f4, 'uint16', { min: 0, max: 1 }, { out: new Uint8Array(4) }]],
+    ['quantizeAffineRange out length', 'quantizeAffineRange', [f4, 'uint8', { min: 0, max: 1 }, { out: new Uint8Array(3) }]],
+    ['quantizeAffineRange out overlaps src', 'quantizeAffineRange', [srcInShared, 'uint16', { min: 0, max: 1 }, { out: overlapU16 }]],
+    ['quantizeAffineRange threads 0', 'quantizeAffineRange', [f4, 'uint8', { min: 0, max: 1 }, { threads: 0 }]],
     ['dequantizeAffine Int8Array', 'dequantizeAffine', [i8, { min: 0, scale: 1 }]],
     ['dequantizeAffine min NaN', 'dequantizeAffine', [u8, { min: NaN, scale: 1 }]],
     ['dequantizeAffine scale Infinity', 'dequantizeAffine', [u8, { min: 0, scale: Infinity }]],
@@ -129,6 +142,13 @@ describe('argument validation (TS, before native)', () => {
     ['dequantizeInt8 empty scale', 'dequantizeInt8', [i8, { scale: [] }]],
     ['dequantizeInt8 zeroPoint 1.5', 'dequantizeInt8', [i8, { scale: 1, zeroPoint: 1.5 }]],
     ['dequantizeInt8 Uint8Array', 'dequantizeInt8', [u8, { scale: 1 }]],
+    ['scalePerChannel Float64Array src', 'scalePerChannel', [new Float64Array(4), { scale: [1, 2], shape: [2, 2], axis: 1 }]],
+    ['scalePerChannel params null', 'scalePerChannel', [f4, null]],
+    ['scalePerChannel scale count', 'scalePerChannel', [f4, { scale: [1, 2, 3], shape: [2, 2], axis: 1 }]],
+    ['scalePerChannel scale strings', 'scalePerChannel', [f4, { scale: ['1', '2'], shape: [2, 2], axis: 1 }]],
+    ['scalePerChannel shape product', 'scalePerChannel', [f4, { scale: [1, 2], shape: [2, 3], axis: 1 }]],
+    ['scalePerChannel axis', 'scalePerChannel', [f4, { scale: [1, 2], shape: [2, 2], axis: 2 }]],
+    ['scalePerChannel out is src', 'scalePerChannel', [f4, { scale: [1, 2], shape: [2, 2], axis: 1 }, { out: f4 }]],
     ['crc32c string', 'crc32c', ['abc']],
     ['crc32c init -1', 'crc32c', [u8, -1]],
     ['crc32c init 2^32', 'crc32c', [u8, 2 ** 32]],
@@ -186,6 +206,7 @@ describe('argument validation (TS, before native)', () => {
   it('zero-length inputs and views at byte offsets are valid, not errors', async () => {
     expect(api.f32ToF16Sync(new Float32Array(0))).toEqual(new Uint16Array(0));
     expect((await api.quantizeAffine(new Float32Array(0), 'uint8')).scale).toBe(1);
+    expect(await api.quantizeAffineRange(new Float32Array(0), 'uint16', { min: -1, max: 1 })).toMatchObject({ scale: 2 / 65535 });
     expect(api.crc32cSync(new Uint8Array(0))).toBe(0);
     expect(api.transpose2dSync(new Float32Array(0), 0, 3, 3)).toHaveLength(0);
     expect(api.quantizeInt8PerChannelSync(new Float32Array(0), [0, 3], 1).scales).toEqual(new Float32Array(3));
@@ -215,6 +236,12 @@ describe.skipIf(!native)('the raw binding re-checks memory safety and never cras
       ['f32ToF16 length mismatch', () => b.f32ToF16(f4, new Uint16Array(3))],
       ['f16ToF32Sync wrong type', () => b.f16ToF32Sync(new Int16Array(4) as never, f4)],
       ['quantizeAffineSync dst Int8Array', () => b.quantizeAffineSync(f4, new Int8Array(4) as never)],
+      ['quantizeAffineRangeSync dst Int8Array', () => b.quantizeAffineRangeSync(f4, 0, 1, new Int8Array(4) as never)],
+      ['quantizeAffineRangeSync length mismatch', () => b.quantizeAffineRangeSync(f4, 0, 1, new Uint8Array(3))],
+      ['quantizeAffineRangeSync min NaN', () => b.quantizeAffineRangeSync(f4, NaN, 1, new Uint8Array(4))],
+      ['quantizeAffineRangeSync max beyond float32', () => b.quantizeAffineRangeSync(f4, 0, 1e39, new Uint16Array(4))],
+      ['quantizeAffineRangeSync min > max', () => b.quantizeAffineRangeSync(f4, 2, 1, new Uint8Array(4))],
+      ['quantizeAffineRangeSync max missing', () => (b.quantizeAffineRangeSync as (...a: unknown[]) => unknown)(f4, 0)],
       ['quantizeInt8PerChannelSync volume', () => b.quantizeInt8PerChannelSync(f4, 2, 3, 1, new Int8Array(4), new Float32Array(3))],
       ['quantizeInt8PerChannelSync overflow', () => b.quantizeInt8PerChannelSync(f4, 2 ** 40, 2 ** 40, 2 ** 10, new Int8Array(4), new Float32Array(2 ** 10))],
       ['quantizeInt8AsymmetricSync scale 0', () => b.quantizeInt8AsymmetricSync(f4, 0, 0, new Int8Array(4))],

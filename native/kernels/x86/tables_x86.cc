@@ -24,6 +24,7 @@ void fill_table_sse41(KernelTable* t) noexcept {
   t->dequantize_i8_f32 = dequantize_i8_f32_sse41;
   t->crc32c_extend = crc32c_extend_sse42;
   // transpose2d: the cache-blocked reference is memory-bound already; no variant.
+  // scale_f32_per_channel: AVX2 and up (cvtps2pd/cvtpd2ps in 256-bit lanes).
 }
 
 void fill_table_avx2(KernelTable* t) noexcept {
@@ -39,6 +40,7 @@ void fill_table_avx2(KernelTable* t) noexcept {
   t->quantize_f32_i8_symmetric = quantize_f32_i8_symmetric_avx2;
   t->quantize_f32_i8_asymmetric = quantize_f32_i8_asymmetric_avx2;
   t->dequantize_i8_f32 = dequantize_i8_f32_avx2;
+  t->scale_f32_per_channel = scale_f32_per_channel_avx2;
 }
 
 void fill_table_avx512(KernelTable* t) noexcept {
@@ -54,6 +56,7 @@ void fill_table_avx512(KernelTable* t) noexcept {
   t->quantize_f32_i8_symmetric = quantize_f32_i8_symmetric_avx512;
   t->quantize_f32_i8_asymmetric = quantize_f32_i8_asymmetric_avx512;
   t->dequantize_i8_f32 = dequantize_i8_f32_avx512;
+  t->scale_f32_per_channel = scale_f32_per_channel_avx512;
 }
 #else
 void fill_table_sse41(KernelTable*) noexcept {}

@@ -87,6 +87,9 @@ void dequantize_i8_f32_avx2(const int8_t* src, size_t outer, size_t channels, si
                             const float* scales, const int32_t* zero_points,
                             float* dst) noexcept;
 
+void scale_f32_per_channel_avx2(const float* src, size_t outer, size_t channels, size_t inner,
+                                const double* scale, float* dst) noexcept;
+
 // ---- avx512 ----------------------------------------------------------------------------
 void convert_f32_f16_avx512(const float* src, size_t n, uint16_t* dst) noexcept;
 void convert_f16_f32_avx512(const uint16_t* src, size_t n, float* dst) noexcept;
@@ -109,6 +112,9 @@ void quantize_f32_i8_asymmetric_avx512(const float* src, size_t n, float scale,
 void dequantize_i8_f32_avx512(const int8_t* src, size_t outer, size_t channels, size_t inner,
                               const float* scales, const int32_t* zero_points,
                               float* dst) noexcept;
+
+void scale_f32_per_channel_avx512(const float* src, size_t outer, size_t channels,
+                                  size_t inner, const double* scale, float* dst) noexcept;
 
 }  // namespace tfx
 
