@@ -17,7 +17,7 @@
  * - Proto3 scalars without presence default to 0 / 0n / false / '' / empty bytes; sub-messages,
  *   oneof members and proto2 optionals are present only when they were on the wire.
  */
-import protobuf from 'protobufjs/light.js';
+import type protobuf from 'protobufjs/light.js';
 import { FormatError, ValidationError } from '../errors.js';
 import type { ProtoMessage } from './types.generated.js';
 
@@ -46,8 +46,15 @@ function wireTypeOf(kind: ScalarKind): number {
 
 /** Converts a proto field name to the property name used in decoded objects (snake -> camel). */
 export function jsFieldName(protoName: string): string {
-  return protoName.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  let js = jsNames.get(protoName);
+  if (js === undefined) {
+    js = protoName.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+    jsNames.set(protoName, js);
+  }
+  return js;
 }
+/** Memo of {@link jsFieldName} (schema field names: a bounded set). */
+const jsNames = new Map<string, string>();
 
 interface FieldPlan {
   id: number;
@@ -66,12 +73,17 @@ interface FieldPlan {
   /** the other members of this field's oneof, as JS names */
   oneofSiblings: string[] | null;
   mapKey: ScalarKind | null;
+  /** wire types of a map entry's key and (scalar) value */
+  mapKeyWire: number;
+  mapValueWire: number;
 }
 
 interface TypePlan {
   fullName: string;
   fields: FieldPlan[];
   byId: Map<number, FieldPlan>;
+  /** the same, as an array indexed by field number (for the decode loop) */
+  byNum: (FieldPlan | undefined)[];
   /** a new message with every field at its default (compiled on first use for a stable object shape) */
   create(): Record<string, unknown>;
 }
@@ -90,8 +102,22 @@ function scalarDefault(kind: ScalarKind): unknown {
   }
 }
 
+// Reflection objects are recognised by shape, not `instanceof`: the schema may come from
+// another copy of protobufjs (schema.ts loads its single-file build; callers may pass types
+// built with their own import).
+function isEnum(r: protobuf.ReflectionObject | null): r is protobuf.Enum {
+  return r !== null && typeof (r as protobuf.Enum).values === 'object' && (r as protobuf.Enum).valuesById !== undefined;
+}
+function isType(r: protobuf.ReflectionObject | null): r is protobuf.Type {
+  return r !== null && Array.isArray((r as protobuf.Type).fieldsArray);
+}
+function mapKeyTypeOf(f: protobuf.Field): string | null {
+  const k = (f as unknown as { keyType?: unknown }).keyType;
+  return typeof k === 'string' ? k : null;
+}
+
 function scalarKindOf(type: string, resolved: protobuf.ReflectionObject | null): ScalarKind {
-  if (resolved instanceof protobuf.Enum) return 'enum';
+  if (isEnum(resolved)) return 'enum';
   switch (type) {
     case 'double': case 'float': case 'int32': case 'uint32': case 'sint32': case 'fixed32':
     case 'sfixed32': case 'int64': case 'uint64': case 'sint64': case 'fixed64': case 'sfixed64':
@@ -111,6 +137,7 @@ function planFor(type: protobuf.Type): TypePlan {
     fullName: type.fullName.replace(/^\./, ''),
     fields: [],
     byId: new Map(),
+    byNum: [],
     create() {
       // Compile a factory returning an object literal, so that every message of a type shares
       // one hidden class (much faster to build and read than properties added in a loop).
@@ -122,8 +149,9 @@ function planFor(type: protobuf.Type): TypePlan {
   plans.set(type, plan); // before recursing: message types are recursive
   for (const f of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
     f.resolve();
-    const isMap = f instanceof protobuf.MapField;
-    const isMessage = f.resolvedType instanceof protobuf.Type;
+    const keyType = mapKeyTypeOf(f);
+    const isMap = keyType !== null;
+    const isMessage = isType(f.resolvedType);
     const fp: FieldPlan = {
       id: f.id,
       protoName: f.name,
@@ -136,18 +164,23 @@ function planFor(type: protobuf.Type): TypePlan {
       packed: false,
       presence: false,
       oneofSiblings: null,
-      mapKey: isMap ? scalarKindOf((f as protobuf.MapField).keyType, null) : null,
+      mapKey: keyType !== null ? scalarKindOf(keyType, null) : null,
+      mapKeyWire: -1,
+      mapValueWire: -1,
     };
+    if (fp.mapKey) fp.mapKeyWire = wireTypeOf(fp.mapKey);
+    if (isMap) fp.mapValueWire = fp.scalar ? wireTypeOf(fp.scalar) : WIRE_LEN;
     if (fp.scalar && !isMap) fp.wire = wireTypeOf(fp.scalar);
     fp.packed = fp.repeated && fp.kind === 'scalar' && fp.wire !== WIRE_LEN && f.packed;
     fp.presence = fp.kind === 'scalar' && !fp.repeated && (f.partOf != null || f.hasPresence);
     if (f.partOf) fp.oneofSiblings = f.partOf.oneof.filter((n) => n !== f.name).map(jsFieldName);
     plan.fields.push(fp);
     plan.byId.set(fp.id, fp);
+    if (fp.id < 4096) plan.byNum[fp.id] = fp;
   }
   // Resolve message plans after registering this one (handles recursion).
   for (const f of type.fieldsArray) {
-    if (f.resolvedType instanceof protobuf.Type) {
+    if (isType(f.resolvedType)) {
       const fp = plan.byId.get(f.id)!;
       fp.message = planFor(f.resolvedType);
     }
@@ -197,13 +230,27 @@ class Decoder {
   readonly pathIndex: number[] = [];
   /** scratch stack of field numbers in wire order (one run per message being decoded) */
   private readonly orderStack: number[] = [];
+  /**
+   * Whether the message being decoded may hold a oneof member already (it was not created
+   * empty for this decode, or a member was decoded into it): only then are siblings cleared.
+   */
+  private oneofSet = true;
+  /** `buf` as a Node Buffer (same memory), for native Latin-1 string decoding */
+  private readonly node: Buffer;
+  /**
+   * message types, and message fields (for their elements), whose repeated and map fields are
+   * decoded on first access
+   */
+  readonly lazy: ReadonlySet<TypePlan | FieldPlan> | null;
 
-  constructor(buf: Uint8Array, file: string, rootName: string, maxDepth: number) {
+  constructor(buf: Uint8Array, file: string, rootName: string, maxDepth: number, lazy: ReadonlySet<TypePlan | FieldPlan> | null = null) {
     this.buf = buf;
+    this.node = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.file = file;
     this.rootName = rootName;
     this.maxDepth = maxDepth;
+    this.lazy = lazy;
   }
 
   /**
@@ -280,6 +327,19 @@ class Decoder {
 
   scalar(kind: ScalarKind, end: number, fieldName: string): unknown {
     switch (kind) {
+      // (the commonest kinds first: the switch compares in order until JIT-compiled)
+      case 'string': {
+        const n = this.length(end, fieldName);
+        const start = this.pos;
+        this.pos += n;
+        return this.utf8(start, start + n, fieldName);
+      }
+      case 'bytes': {
+        const n = this.length(end, fieldName);
+        const start = this.pos;
+        this.pos += n;
+        return n === 0 ? EMPTY_BYTES : this.buf.subarray(start, start + n);
+      }
       case 'int32': case 'enum':
         this.varint(end, fieldName);
         return this.lo | 0;
@@ -341,43 +401,32 @@ class Decoder {
         this.pos += 8;
         return v;
       }
-      case 'string': {
-        const n = this.length(end, fieldName);
-        const start = this.pos;
-        this.pos += n;
-        return this.utf8(start, start + n, fieldName);
-      }
-      case 'bytes': {
-        const n = this.length(end, fieldName);
-        const start = this.pos;
-        this.pos += n;
-        return n === 0 ? EMPTY_BYTES : this.buf.subarray(start, start + n);
-      }
     }
   }
 
   utf8(start: number, stop: number, fieldName: string): string {
     const buf = this.buf;
-    if (stop - start <= 64) {
-      let ascii = true;
-      for (let i = start; i < stop; i++) {
-        if (buf[i]! >= 0x80) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        let s = '';
-        for (let i = start; i < stop; i++) s += String.fromCharCode(buf[i]!);
-        return s;
+    let ascii = true;
+    for (let i = start; i < stop; i++) {
+      if (buf[i]! >= 0x80) {
+        ascii = false;
+        break;
       }
     }
+    // ASCII (node names, ops, attr keys: nearly every string) is its own Latin-1 decoding,
+    // made by one native call instead of a string built per character.
+    if (ascii) return this.latin1(start, stop);
     try {
       return utf8Decoder.decode(buf.subarray(start, stop));
     } catch {
       this.pos = start;
       throw this.fail('string is not valid UTF-8', fieldName);
     }
+  }
+
+  private latin1(start: number, stop: number): string {
+    const b = this.node as Buffer & { latin1Slice?: (start: number, end: number) => string };
+    return b.latin1Slice ? b.latin1Slice(start, stop) : b.toString('latin1', start, stop);
   }
 
   /** Skips one field's payload (after its tag) and returns nothing; groups are skipped whole. */
@@ -421,8 +470,15 @@ class Decoder {
   }
 
   /** Decodes fields in [pos, end) into `target` (protobuf merge semantics). */
-  message(plan: TypePlan, target: Record<string, unknown>, end: number, depth: number): void {
+  message(plan: TypePlan, target: Record<string, unknown>, end: number, depth: number, fresh = false, lazyField = false): void {
     if (depth > this.maxDepth) throw this.fail(`nesting deeper than ${this.maxDepth}`);
+    const outerOneofSet = this.oneofSet;
+    this.oneofSet = !fresh;
+    if (this.lazy !== null && depth > 0 && (lazyField || this.lazy.has(plan))) {
+      this.lazyMessage(plan, target, end, depth);
+      this.oneofSet = outerOneofSet;
+      return;
+    }
     const orderBase = this.orderStack.length;
     let lastNum = 0;
     let ascending = true;
@@ -439,7 +495,7 @@ class Decoder {
         this.orderStack.push(num);
         lastNum = num;
       }
-      const field = plan.byId.get(num);
+      const field = num < 4096 ? plan.byNum[num] : plan.byId.get(num);
       if (field) {
         if (this.field(field, wire, target, end, depth)) continue;
       }
@@ -453,6 +509,106 @@ class Decoder {
     if (this.pos !== end) throw this.fail('field overruns its enclosing message');
     if (!ascending) target.$order = this.orderStack.slice(orderBase);
     this.orderStack.length = orderBase;
+    this.oneofSet = outerOneofSet;
+  }
+
+  /** Clears the other members of `f`'s oneof when one may be set (see {@link oneofSet}). */
+  private oneof(f: FieldPlan, target: Record<string, unknown>): void {
+    if (this.oneofSet) clearSiblings(target, f.oneofSiblings!);
+    else this.oneofSet = true;
+  }
+
+  /**
+   * A message of a lazy type: its singular fields and unknown fields are decoded now (with
+   * the wire order); its repeated message fields and maps are skipped (their lengths checked)
+   * and become accessors that decode all of them on first access, or assignment, and then turn
+   * into plain data properties. A malformed deferred field throws then, naming the same path.
+   */
+  private lazyMessage(plan: TypePlan, target: Record<string, unknown>, end: number, depth: number): void {
+    const start = this.pos;
+    const orderBase = this.orderStack.length;
+    let lastNum = 0;
+    let ascending = true;
+    let deferred: FieldPlan[] | null = null;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      this.varint(end);
+      if (this.hi !== 0) throw this.fail('field tag out of range');
+      const tag = this.lo;
+      const wire = tag & 7;
+      const num = tag >>> 3;
+      if (num === 0) throw this.fail('field number 0');
+      if (num !== lastNum) {
+        if (num < lastNum) ascending = false;
+        this.orderStack.push(num);
+        lastNum = num;
+      }
+      const field = num < 4096 ? plan.byNum[num] : plan.byId.get(num);
+      if (field && wire === WIRE_LEN && (field.kind === 'map' || (field.kind === 'message' && field.repeated))) {
+        this.skip(wire, num, end, depth, field.protoName);
+        if (!deferred) deferred = [field];
+        else if (!deferred.includes(field)) deferred.push(field);
+        continue;
+      }
+      if (field) {
+        if (this.field(field, wire, target, end, depth)) continue;
+      }
+      if (wire === WIRE_EGROUP) throw this.fail(`unexpected end-group tag for field ${num}`);
+      this.skip(wire, num, end, depth, field ? field.protoName : `#${num}`);
+      const raw = this.buf.subarray(tagStart, this.pos);
+      const unknown = target.$unknown as Uint8Array[] | undefined;
+      if (unknown) unknown.push(raw);
+      else target.$unknown = [raw];
+    }
+    if (this.pos !== end) throw this.fail('field overruns its enclosing message');
+    if (!ascending) target.$order = this.orderStack.slice(orderBase);
+    this.orderStack.length = orderBase;
+    if (deferred) this.defer(plan, target, deferred, start, end, depth);
+  }
+
+  private defer(plan: TypePlan, target: Record<string, unknown>, fields: FieldPlan[], start: number, end: number, depth: number): void {
+    const pathFields = this.pathFields.slice();
+    const pathIndex = this.pathIndex.slice();
+    const { buf, file, rootName, maxDepth, lazy } = this;
+    let done = false;
+    // A decode error leaves the accessors in place: every later read throws it again.
+    const force = (): void => {
+      if (done) return;
+      const values = new Map<FieldPlan, unknown>();
+      for (const f of fields) values.set(f, f.kind === 'map' ? new Map() : []);
+      const scratch: Record<string, unknown> = {};
+      for (const [f, v] of values) scratch[f.jsName] = v;
+      const dec = new Decoder(buf, file, rootName, maxDepth, lazy);
+      dec.pathFields.push(...pathFields);
+      dec.pathIndex.push(...pathIndex);
+      dec.pos = start;
+      while (dec.pos < end) {
+        dec.varint(end);
+        const wire = dec.lo & 7;
+        const num = dec.lo >>> 3;
+        const f = num < 4096 ? plan.byNum[num] : plan.byId.get(num);
+        if (f && wire === WIRE_LEN && values.has(f)) dec.field(f, wire, scratch, end, depth);
+        else dec.skip(wire, num, end, depth, f ? f.protoName : `#${num}`);
+      }
+      done = true;
+      for (const f of fields) {
+        Object.defineProperty(target, f.jsName, { value: scratch[f.jsName], writable: true, enumerable: true, configurable: true });
+      }
+    };
+    for (const f of fields) {
+      Object.defineProperty(target, f.jsName, {
+        get() {
+          force();
+          return target[f.jsName];
+        },
+        set(v: unknown) {
+          force();
+          target[f.jsName] = v;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
   }
 
   /** Decodes one known field; returns false when its wire type does not fit (kept as unknown). */
@@ -465,18 +621,20 @@ class Decoder {
       const stop = this.pos + n;
       const sub = f.message!;
       let obj: Record<string, unknown>;
+      let fresh = true;
       if (list) {
         obj = sub.create();
         list.push(obj);
       } else {
         const existing = target[f.jsName] as Record<string, unknown> | undefined;
+        fresh = existing === undefined;
         obj = existing ?? sub.create();
-        if (f.oneofSiblings) clearSiblings(target, f.oneofSiblings);
+        if (f.oneofSiblings) this.oneof(f, target);
         target[f.jsName] = obj;
       }
       this.pathFields.push(f.protoName);
       this.pathIndex.push(index);
-      this.message(sub, obj, stop, depth + 1);
+      this.message(sub, obj, stop, depth + 1, fresh, this.lazy !== null && this.lazy.has(f));
       this.pathFields.pop();
       this.pathIndex.pop();
       return true;
@@ -512,7 +670,7 @@ class Decoder {
     }
     if (wire !== f.wire) return false;
     const value = this.scalar(kind, end, f.protoName);
-    if (f.oneofSiblings) clearSiblings(target, f.oneofSiblings);
+    if (f.oneofSiblings) this.oneof(f, target);
     target[f.jsName] = value;
     return true;
   }
@@ -530,16 +688,16 @@ class Decoder {
       const wire = tag & 7;
       const num = tag >>> 3;
       if (num === 0) throw this.fail('field number 0');
-      if (num === 1 && wire === wireTypeOf(keyKind)) {
+      if (num === 1 && wire === f.mapKeyWire) {
         key = this.scalar(keyKind, end, 'key');
       } else if (num === 2 && f.message && wire === WIRE_LEN) {
         const n = this.length(end, 'value');
         const stop = this.pos + n;
         const obj = valueSeen ? (value as Record<string, unknown>) : f.message.create();
-        this.message(f.message, obj, stop, depth + 1);
+        this.message(f.message, obj, stop, depth + 1, !valueSeen);
         value = obj;
         valueSeen = true;
-      } else if (num === 2 && f.scalar && wire === wireTypeOf(f.scalar)) {
+      } else if (num === 2 && f.scalar && wire === f.mapValueWire) {
         value = this.scalar(f.scalar, end, 'value');
         valueSeen = true;
       } else {
@@ -799,7 +957,7 @@ class Encoder {
       const emit = (num: number): void => {
         if (done.has(num)) return;
         done.add(num);
-        const f = plan.byId.get(num);
+        const f = num < 4096 ? plan.byNum[num] : plan.byId.get(num);
         if (f) this.writeField(f, msg[f.jsName], `${path}.${f.protoName}`);
         for (const u of unknownOrder) {
           if (u.num === num) {
@@ -834,14 +992,14 @@ class Encoder {
       for (const [k, val] of v as Map<unknown, unknown>) {
         this.writeTag(f.id, WIRE_LEN);
         this.writeVarint32(this.mapEntrySizeCached(f, k, val, fpath));
-        this.writeTag(1, wireTypeOf(f.mapKey!));
+        this.writeTag(1, f.mapKeyWire);
         this.writeScalar(f.mapKey!, k, fpath);
         if (f.message) {
           this.writeTag(2, WIRE_LEN);
           this.writeVarint32(this.sizes.get(val as object)!);
           this.writeMessage(f.message, val as Record<string, unknown>, fpath);
         } else {
-          this.writeTag(2, wireTypeOf(f.scalar!));
+          this.writeTag(2, f.mapValueWire);
           this.writeScalar(f.scalar!, val, fpath);
         }
       }
@@ -892,6 +1050,35 @@ export interface DecodeOptions {
   file?: string;
   /** Maximum message nesting (default {@link DEFAULT_MAX_DEPTH}). */
   maxDepth?: number;
+  /**
+   * Full names of message types (e.g. `tensorflow.FunctionDef`) whose repeated message fields
+   * and maps are decoded only when first read (or assigned); their other fields are decoded
+   * now. Applies to nested messages, not to the root. Malformed deferred bytes throw when read.
+   * Encoding such a message reads, and so decodes, every field: round trips are unchanged.
+   * A message field's full name (`tensorflow.GraphDef.node`, proto field name) makes only the
+   * messages of that field lazy (not the same type elsewhere, e.g. in FunctionDef bodies).
+   */
+  lazy?: readonly string[];
+}
+
+/** The plans (and message field plans) reachable from `root` whose full names are in `names`. */
+function lazyPlans(root: TypePlan, names: readonly string[]): Set<TypePlan | FieldPlan> | null {
+  const want = new Set(names);
+  const out = new Set<TypePlan | FieldPlan>();
+  const seen = new Set<TypePlan>([root]);
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (want.has(p.fullName)) out.add(p);
+    for (const f of p.fields) {
+      if (f.message && want.has(`${p.fullName}.${f.protoName}`)) out.add(f);
+      if (f.message && !seen.has(f.message)) {
+        seen.add(f.message);
+        stack.push(f.message);
+      }
+    }
+  }
+  return out.size ? out : null;
 }
 
 /** Decoder / encoder of one message type. Obtain one with `messageCodec(name)` from `schema.ts`. */
@@ -913,9 +1100,10 @@ export class MessageCodec<T extends ProtoMessage> {
    * @throws FormatError `ERR_TFEXPORT_PROTO_DECODE` naming the file and field path on malformed input
    */
   decode(bytes: Uint8Array, options: DecodeOptions = {}): T {
-    const dec = new Decoder(bytes, options.file ?? '<buffer>', this.fullName, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+    const lazy = options.lazy?.length ? lazyPlans(this.plan, options.lazy) : null;
+    const dec = new Decoder(bytes, options.file ?? '<buffer>', this.fullName, options.maxDepth ?? DEFAULT_MAX_DEPTH, lazy);
     const obj = defaultMessage(this.plan);
-    dec.message(this.plan, obj, bytes.length, 0);
+    dec.message(this.plan, obj, bytes.length, 0, true);
     return obj as T;
   }
 

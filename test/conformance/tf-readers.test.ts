@@ -58,10 +58,11 @@ afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
 describe.skipIf(!python)('TF 2.21 oracle', () => {
   it('our .proto schema has exactly the fields, numbers, types, labels and oneofs of TF 2.21', () => {
+    // By shape, not instanceof: the runtime root comes from protobufjs' single-file build.
     const root = tensorflowProtoRoot();
     const scalarOf = (f: protobuf.Field): string => {
-      if (f.resolvedType instanceof protobuf.Type) return 'message';
-      if (f.resolvedType instanceof protobuf.Enum) return 'enum';
+      if (f.resolvedType && 'fieldsArray' in f.resolvedType) return 'message';
+      if (f.resolvedType && 'valuesById' in f.resolvedType) return 'enum';
       return f.type;
     };
     let checked = 0;
@@ -75,7 +76,7 @@ describe.skipIf(!python)('TF 2.21 oracle', () => {
         const t = theirs[i]!;
         const where = `${name}.${t.name}`;
         f.resolve();
-        if (f instanceof protobuf.MapField) {
+        if (f instanceof protobuf.MapField || 'keyType' in f) {
           const entry = manifest.protos.messages[t.type_name]!;
           expect(entry?.map_entry, where).toBe(true);
           const [k, v] = [entry.fields.find((x) => x.number === 1)!, entry.fields.find((x) => x.number === 2)!];

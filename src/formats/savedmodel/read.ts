@@ -34,6 +34,16 @@ export interface SavedModelOptions {
   tags?: readonly string[];
   /** When no MetaGraph has `tags`, use the first MetaGraph instead of throwing (default false). */
   fallbackToFirstMetaGraph?: boolean;
+  /**
+   * Decode each library FunctionDef's body (nodes, attrs, return maps, argument lists) and
+   * each graph node's attrs only when first read (default true): conversions read the
+   * signature's functions and nodes, never e.g. the `__inference__traced_save` /
+   * `__inference__traced_restore` bodies, which are often half the file. Signature defs are
+   * always decoded. With false, the whole file is decoded (and validated) at once; with true,
+   * malformed bytes inside a function or node attr throw the same `ERR_TFEXPORT_PROTO_DECODE`
+   * error when first read.
+   */
+  lazyFunctions?: boolean;
 }
 
 /** One input or output of a signature. */
@@ -233,6 +243,14 @@ function rethrowWithField(e: unknown, field: string): never {
   throw e;
 }
 
+/**
+ * Messages whose bodies openSavedModel decodes on first access: library functions (their
+ * signatures' argument lists too: the save / restore functions take every variable), and the
+ * graph's nodes (their attrs; a signature reaches a fraction of a TF2 graph, mostly variable
+ * handles and the ops of other signatures and of the saver).
+ */
+const LAZY_TYPES: readonly string[] = ['tensorflow.FunctionDef', 'tensorflow.FunctionDef.signature', 'tensorflow.GraphDef.node'];
+
 class SavedModelReader implements SavedModel {
   readonly dir: string;
   readonly file: string;
@@ -345,7 +363,8 @@ export async function openSavedModel(dir: string, options: SavedModelOptions = {
     const cpb = path.join(resolved, 'saved_model.cpb');
     throw new FormatError('ERR_TFEXPORT_UNSUPPORTED_FORMAT', `${cpb}: chunked SavedModel (saved_model.cpb, written for protos over 2 GB) is not supported yet`, { file: cpb });
   }
-  const proto = messageCodec('tensorflow.SavedModel').decode(await readProtoFile(file), { file });
+  const lazy = options.lazyFunctions === false ? undefined : LAZY_TYPES;
+  const proto = messageCodec('tensorflow.SavedModel').decode(await readProtoFile(file), { file, lazy });
   if (proto.metaGraphs.length === 0) throw new FormatError('ERR_TFEXPORT_SAVED_MODEL', `${file}: SavedModel has no MetaGraphs`, { file, field: 'meta_graphs' });
   const tags = [...(options.tags ?? DEFAULT_TAGS)];
   let metaGraphIndex: number;
