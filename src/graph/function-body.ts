@@ -179,9 +179,16 @@ export function instantiateFunction(fdef: FunctionDef, options: InstantiateOptio
     body.set(nd.name, { nd, node });
   }
 
+  // Output layouts per body node (a node is referenced once per consumer); layouts that
+  // depend on learned arg names are not cached, as learning may still change them.
+  const layouts = new Map<string, ReturnType<OpRegistry['outputLayout']>>();
   const layoutOf = (name: string, argName: string, whereRef: string) => {
     const b = body.get(name)!;
-    const layout = registry.outputLayout(b.node.op, (a) => b.node.attrs.get(a), `${where}: node ${name}`);
+    let layout = layouts.get(name);
+    if (layout === undefined) {
+      layout = registry.outputLayout(b.node.op, (a) => b.node.attrs.get(a), `${where}: node ${name}`);
+      if (layout && !registry.isLearned(b.node.op)) layouts.set(name, layout);
+    }
     if (layout) {
       const out = layout.find((l) => l.name === argName);
       if (!out && registry.isLearned(b.node.op)) registry.learn(b.node.op, argName, `${where}: node ${name}`);

@@ -158,68 +158,77 @@ export function uniqueName(g: WorkGraph, base: string, taken?: ReadonlySet<strin
  * still has a cycle the order is left unchanged.
  */
 export function sortTopologically(g: WorkGraph): void {
-  const order = [...g.nodes.keys()];
-  const position = new Map(order.map((n, i) => [n, i]));
-  const indegree = new Map<string, number>();
-  const consumers = new Map<string, string[]>();
-  for (const name of order) {
-    const n = g.nodes.get(name)!;
-    let deg = 0;
-    const producers = new Set<string>();
-    for (const i of n.inputs) {
-      const p = g.nodes.get(i.node);
-      if (!p || producers.has(i.node) || p.op === 'NextIteration' || p.op === 'RefNextIteration') continue;
-      producers.add(i.node);
-      deg++;
-      let list = consumers.get(i.node);
-      if (!list) consumers.set(i.node, (list = []));
-      list.push(name);
+  // Integer ids (positions in the current order) throughout: no per-edge strings or maps.
+  const nodes = [...g.nodes.values()];
+  const count = nodes.length;
+  const position = new Map<string, number>();
+  for (let k = 0; k < count; k++) position.set(nodes[k]!.name, k);
+  const indegree = new Int32Array(count);
+  // consumers of node p: edges[start[p] .. start[p + 1]) once filled (CSR built in two passes)
+  const producersOf: number[][] = new Array(count);
+  const outDegree = new Int32Array(count + 1);
+  for (let k = 0; k < count; k++) {
+    const prods: number[] = [];
+    for (const i of nodes[k]!.inputs) {
+      const p = position.get(i.node);
+      if (p === undefined) continue;
+      const op = nodes[p]!.op;
+      if (op === 'NextIteration' || op === 'RefNextIteration' || prods.includes(p)) continue;
+      prods.push(p);
+      outDegree[p]!++;
     }
-    indegree.set(name, deg);
+    producersOf[k] = prods;
+    indegree[k] = prods.length;
   }
+  const start = new Int32Array(count + 1);
+  for (let p = 0; p < count; p++) start[p + 1] = start[p]! + outDegree[p]!;
+  const fill = start.slice(0, count);
+  const edges = new Int32Array(start[count]!);
+  for (let k = 0; k < count; k++) for (const p of producersOf[k]!) edges[fill[p]!++] = k;
   // a binary heap on original positions keeps the result stable
-  const heap: number[] = [];
+  const heap = new Int32Array(count);
+  let size = 0;
   const push = (v: number): void => {
-    heap.push(v);
-    for (let c = heap.length - 1; c > 0; ) {
+    let c = size++;
+    heap[c] = v;
+    while (c > 0) {
       const p = (c - 1) >> 1;
-      if (heap[p]! <= heap[c]!) break;
-      [heap[p], heap[c]] = [heap[c]!, heap[p]!];
+      const hp = heap[p]!;
+      if (hp <= v) break;
+      heap[c] = hp;
       c = p;
     }
+    heap[c] = v;
   };
   const pop = (): number => {
     const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length) {
-      heap[0] = last;
-      for (let p = 0; ; ) {
-        const l = 2 * p + 1;
-        const r = l + 1;
-        let m = p;
-        if (l < heap.length && heap[l]! < heap[m]!) m = l;
-        if (r < heap.length && heap[r]! < heap[m]!) m = r;
-        if (m === p) break;
-        [heap[p], heap[m]] = [heap[m]!, heap[p]!];
-        p = m;
-      }
+    const last = heap[--size]!;
+    let p = 0;
+    for (;;) {
+      const l = 2 * p + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const m = r < size && heap[r]! < heap[l]! ? r : l;
+      if (heap[m]! >= last) break;
+      heap[p] = heap[m]!;
+      p = m;
     }
+    if (size > 0) heap[p] = last;
     return top;
   };
-  for (const [name, d] of indegree) if (d === 0) push(position.get(name)!);
-  const sorted: string[] = [];
-  while (heap.length) {
-    const name = order[pop()]!;
-    sorted.push(name);
-    for (const c of consumers.get(name) ?? []) {
-      const d = indegree.get(c)! - 1;
-      indegree.set(c, d);
-      if (d === 0) push(position.get(c)!);
+  for (let k = 0; k < count; k++) if (indegree[k] === 0) push(k);
+  const sorted: number[] = [];
+  while (size > 0) {
+    const k = pop();
+    sorted.push(k);
+    for (let e = start[k]!; e < start[k + 1]!; e++) {
+      const c = edges[e]!;
+      if (--indegree[c]! === 0) push(c);
     }
   }
-  if (sorted.length !== order.length) return;
+  if (sorted.length !== count) return;
   const next = new Map<string, IrNode>();
-  for (const name of sorted) next.set(name, g.nodes.get(name)!);
+  for (const k of sorted) next.set(nodes[k]!.name, nodes[k]!);
   g.nodes = next;
 }
 

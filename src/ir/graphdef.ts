@@ -9,7 +9,7 @@ import { FormatError, ValidationError } from '../errors.js';
 import { decodeGraphDef } from '../formats/graphdef/read.js';
 import { sinkNodes } from '../formats/graphdef/graph.js';
 import { messageCodec } from '../proto/schema.js';
-import type { GraphDef, NodeDef } from '../proto/types.generated.js';
+import type { GraphDef, NodeDef, TensorProto } from '../proto/types.generated.js';
 import { DataType } from '../proto/types.generated.js';
 import { dtypeName } from '../proto/dtypes.js';
 import { attrsFromProto, attrsToProto, attr } from './attrs.js';
@@ -34,6 +34,19 @@ export function parseInput(s: string, where = '<graph>'): IrInput {
   const idx = s.slice(colon + 1);
   if (!/^\d+$/.test(idx) || colon === 0) throw new FormatError('ERR_TFEXPORT_GRAPHDEF', `${where}: bad input ${JSON.stringify(s)}`, { field: where });
   return { node: s.slice(0, colon), output: Number(idx), control: false };
+}
+
+/** {@link parseInput} for well-formed inputs; undefined where parseInput would throw. */
+export function parseInputFast(s: string): IrInput | undefined {
+  if (s.charCodeAt(0) === 94 /* ^ */) return s.length > 1 ? { node: s.slice(1), output: -1, control: true } : undefined;
+  const colon = s.lastIndexOf(':');
+  if (colon < 0) return s ? { node: s, output: 0, control: false } : undefined;
+  if (colon === 0 || colon === s.length - 1) return undefined;
+  for (let k = colon + 1; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return { node: s.slice(0, colon), output: Number(s.slice(colon + 1)), control: false };
 }
 
 /** Formats an input edge as a GraphDef input string. */
@@ -65,7 +78,8 @@ export function nodeFromProto(n: NodeDef, where = '<graph>'): IrNode {
   const node: IrNode = {
     name: n.name,
     op: n.op,
-    inputs: n.input.map((s, i) => parseInput(s, `${where}: node ${n.name} input ${i}`)),
+    // The error context is built only for an input that fails to parse.
+    inputs: n.input.map((s, i) => parseInputFast(s) ?? parseInput(s, `${where}: node ${n.name} input ${i}`)),
     device: n.device,
     attrs: attrsFromProto(n.attr),
   };
@@ -220,19 +234,49 @@ function lengthPrefixed(fieldNumber: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Sets a Const NodeDef's `value` attr to `tensor` (and `dtype` when missing). */
+function setConstValue(nd: NodeDef, w: IrWeight, tensor: TensorProto): void {
+  nd.attr.set('value', messageCodec('tensorflow.AttrValue').create({ tensor }));
+  if (!nd.attr.has('dtype')) nd.attr.set('dtype', messageCodec('tensorflow.AttrValue').create({ type: w.dataType }));
+}
+
+/** A TensorProto with a weight's dtype and shape and no values. */
+function structureTensor(w: IrWeight): TensorProto {
+  const dim = messageCodec('tensorflow.TensorShapeProto.Dim');
+  return messageCodec('tensorflow.TensorProto').create({ dtype: w.dataType, tensorShape: messageCodec('tensorflow.TensorShapeProto').create({ dim: w.shape.map((d) => dim.create({ size: BigInt(d) })) }) });
+}
+
 /** The NodeDef of a node with its weight (if any) as the `value` attr. */
 async function nodeDefWithValue(ir: GraphIR, node: IrNode, inlineWeights: boolean): Promise<NodeDef> {
   const nd = nodeToProto(node);
   const w = node.op === 'Const' ? ir.weights.get(node.name) : undefined;
-  if (w) {
-    const codec = messageCodec('tensorflow.TensorProto');
-    const tensor = inlineWeights
-      ? weightTensorProto(w, await w.read())
-      : codec.create({ dtype: w.dataType, tensorShape: messageCodec('tensorflow.TensorShapeProto').create({ dim: w.shape.map((d) => messageCodec('tensorflow.TensorShapeProto.Dim').create({ size: BigInt(d) })) }) });
-    nd.attr.set('value', messageCodec('tensorflow.AttrValue').create({ tensor }));
-    if (!nd.attr.has('dtype')) nd.attr.set('dtype', messageCodec('tensorflow.AttrValue').create({ type: w.dataType }));
-  }
+  if (w) setConstValue(nd, w, inlineWeights ? weightTensorProto(w, await w.read()) : structureTensor(w));
   return nd;
+}
+
+/**
+ * The GraphDef message {@link toGraphDef} with `inlineWeights: false` would encode, built
+ * directly (no encode and decode): Const nodes hold dtype and shape only. The library holds
+ * the IR's own FunctionDef objects (not copies: copy one before changing it).
+ */
+export function graphDefStructure(ir: GraphIR): GraphDef {
+  const node: NodeDef[] = [];
+  for (const n of ir.nodes.values()) {
+    const nd = nodeToProto(n);
+    const w = n.op === 'Const' ? ir.weights.get(n.name) : undefined;
+    if (w) setConstValue(nd, w, structureTensor(w));
+    node.push(nd);
+  }
+  const versions = messageCodec('tensorflow.VersionDef').create({
+    producer: ir.versions.producer,
+    minConsumer: ir.versions.minConsumer,
+    badConsumers: ir.versions.badConsumers.slice(),
+  });
+  const graphDef = messageCodec('tensorflow.GraphDef').create({ node, versions });
+  if (ir.functions.size || ir.gradients.length) {
+    graphDef.library = messageCodec('tensorflow.FunctionDefLibrary').create({ function: [...ir.functions.values()], gradient: ir.gradients.slice() });
+  }
+  return graphDef;
 }
 
 /**

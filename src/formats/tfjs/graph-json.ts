@@ -9,7 +9,8 @@
  * inverse ({@link protoFromJson}) reads a `modelTopology` back.
  */
 import type protobuf from 'protobufjs/light.js';
-import { jsFieldName, messageCodec, tensorflowProtoRoot } from '../../proto/index.js';
+import { jsFieldName, messageCodec } from '../../proto/index.js';
+import { reflectType } from '../../proto/reflect.js';
 
 /** A JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -34,61 +35,110 @@ function doubleJson(v: number): number | string {
   return v;
 }
 
-function scalarJson(field: protobuf.Field, v: unknown): JsonValue {
+function isEnumType(r: protobuf.ReflectionObject | null | undefined): r is protobuf.Enum {
+  return r != null && 'values' in r;
+}
+
+/** How one field's value(s) become JSON, chosen once per field. */
+function scalarConverter(field: protobuf.Field): (v: unknown) => JsonValue {
   const t = field.type;
-  if (field.resolvedType && 'values' in field.resolvedType) {
-    const e = field.resolvedType as protobuf.Enum;
-    return e.valuesById[v as number] ?? (v as number);
+  const resolved = field.resolvedType;
+  if (isEnumType(resolved)) return (v) => resolved.valuesById[v as number] ?? (v as number);
+  if (INT64.has(t)) return (v) => String(v);
+  if (t === 'bytes') {
+    return (v) => {
+      const b = v as Uint8Array;
+      return (b instanceof Uint8Array ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b)).toString('base64');
+    };
   }
-  if (INT64.has(t)) return String(v);
-  if (t === 'bytes') return Buffer.from(v as Uint8Array).toString('base64');
-  if (t === 'float') return shortestFloat32(v as number);
-  if (t === 'double') return doubleJson(v as number);
-  return v as JsonValue;
+  if (t === 'float') return (v) => shortestFloat32(v as number);
+  if (t === 'double') return (v) => doubleJson(v as number);
+  return (v) => v as JsonValue;
 }
 
 function isDefaultScalar(v: unknown): boolean {
   return v === undefined || v === null || v === 0 || v === 0n || v === '' || v === false || (v instanceof Uint8Array && v.length === 0);
 }
 
-function valueJson(field: protobuf.Field, v: unknown): JsonValue {
-  if (field.resolvedType && !('values' in field.resolvedType)) return messageJson(field.resolvedType as protobuf.Type, v as Record<string, unknown>);
-  return scalarJson(field, v);
+/** One field of a {@link JsonPlan}. */
+interface JsonField {
+  /** the JS (camelCase) name: property of decoded messages and JSON key */
+  name: string;
+  kind: 'map' | 'repeated' | 'message' | 'scalar';
+  /** a value (map value, list element, the field) to JSON */
+  value: (v: unknown) => JsonValue;
+  /** member of a oneof (kept even at its default) */
+  oneof: boolean;
+}
+
+/** A message type's fields in field-number order, each with its converter (built once per type). */
+type JsonPlan = JsonField[];
+
+const jsonPlans = new WeakMap<protobuf.Type, JsonPlan>();
+
+function jsonPlan(type: protobuf.Type): JsonPlan {
+  let plan = jsonPlans.get(type);
+  if (plan) return plan;
+  plan = [];
+  jsonPlans.set(type, plan); // before recursing: message types are recursive
+  for (const field of [...type.fieldsArray].sort((a, b) => a.id - b.id)) {
+    field.resolve();
+    const resolved = field.resolvedType;
+    let value: (v: unknown) => JsonValue;
+    if (resolved && !isEnumType(resolved)) {
+      const sub = resolved as protobuf.Type;
+      let subPlan: JsonPlan | undefined;
+      value = (v) => planJson((subPlan ??= jsonPlan(sub)), v as Record<string, unknown>);
+    } else {
+      value = scalarConverter(field);
+    }
+    const kind = field.map ? 'map' : field.repeated ? 'repeated' : resolved && !isEnumType(resolved) ? 'message' : 'scalar';
+    plan.push({ name: jsFieldName(field.name), kind, value, oneof: field.partOf != null });
+  }
+  return plan;
+}
+
+function planJson(plan: JsonPlan, msg: Record<string, unknown>): { [k: string]: JsonValue } {
+  const out: { [k: string]: JsonValue } = {};
+  for (const f of plan) {
+    const v = msg[f.name];
+    if (v === undefined || v === null) continue;
+    switch (f.kind) {
+      case 'map': {
+        const m = v instanceof Map ? v : new Map(Object.entries(v as object));
+        if (m.size === 0) continue;
+        const o: { [k: string]: JsonValue } = {};
+        for (const [k, mv] of m) o[String(k)] = f.value(mv);
+        out[f.name] = o;
+        break;
+      }
+      case 'repeated': {
+        const arr = v as unknown[];
+        if (!arr.length) continue;
+        out[f.name] = arr.map((x) => f.value(x));
+        break;
+      }
+      case 'message':
+        out[f.name] = f.value(v);
+        break;
+      case 'scalar':
+        if (!f.oneof && isDefaultScalar(v)) continue;
+        out[f.name] = f.value(v);
+        break;
+    }
+  }
+  return out;
 }
 
 /**
  * Converts a decoded message (from our codec: camelCase properties, bigint int64, Uint8Array
- * bytes, Map maps, numeric enums) to its proto3 JSON object.
+ * bytes, Map maps, numeric enums) to its proto3 JSON object. The field order and converters
+ * are worked out once per message type.
  * @param type the protobufjs reflection type of the message
  * @param msg the message
  */
 export function messageJson(type: protobuf.Type, msg: Record<string, unknown>): { [k: string]: JsonValue } {
-  const out: { [k: string]: JsonValue } = {};
-  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
-  for (const field of fields) {
-    field.resolve();
-    const name = jsFieldName(field.name);
-    const v = msg[name];
-    if (v === undefined || v === null) continue;
-    if (field.map) {
-      const m = v instanceof Map ? v : new Map(Object.entries(v as object));
-      if (m.size === 0) continue;
-      const o: { [k: string]: JsonValue } = {};
-      const mf = field;
-      for (const [k, mv] of m) o[String(k)] = valueJson(mf, mv);
-      out[name] = o;
-    } else if (field.repeated) {
-      const arr = v as unknown[];
-      if (!arr.length) continue;
-      out[name] = arr.map((x) => valueJson(field, x));
-    } else if (field.resolvedType && !('values' in field.resolvedType)) {
-      out[name] = messageJson(field.resolvedType as protobuf.Type, v as Record<string, unknown>);
-    } else {
-      if (!field.partOf && isDefaultScalar(v)) continue;
-      out[name] = scalarJson(field, v);
-    }
-  }
-  return out;
+  return planJson(jsonPlan(type), msg);
 }
 
 /**
@@ -97,7 +147,7 @@ export function messageJson(type: protobuf.Type, msg: Record<string, unknown>): 
  * @param msg the decoded message
  */
 export function protoToJson(typeName: string, msg: object): { [k: string]: JsonValue } {
-  return messageJson(tensorflowProtoRoot().lookupType(typeName), msg as Record<string, unknown>);
+  return messageJson(reflectType(typeName) as unknown as protobuf.Type, msg as Record<string, unknown>);
 }
 
 function scalarFromJson(field: protobuf.Field, v: JsonValue): unknown {
@@ -141,5 +191,5 @@ export function messageFromJson(type: protobuf.Type, obj: { [k: string]: JsonVal
  * @param typeName e.g. `tensorflow.GraphDef`
  */
 export function protoFromJson<T extends object>(typeName: string, obj: { [k: string]: JsonValue }): T {
-  return messageFromJson(tensorflowProtoRoot().lookupType(typeName), obj) as T;
+  return messageFromJson(reflectType(typeName) as unknown as protobuf.Type, obj) as T;
 }

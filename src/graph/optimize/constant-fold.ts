@@ -9,7 +9,7 @@
  */
 import type { IrNode } from '../../ir/types.js';
 import { DataType } from '../../proto/types.generated.js';
-import { numElements, protectedNodes, readConst, setConst, type ConstValue, type OptGraph } from './graph.js';
+import { ConsumerIndex, numElements, prefetchConsts, protectedNodes, readConst, setConst, type ConstValue, type OptGraph } from './graph.js';
 
 /** Largest tensor (elements) the pass reads or produces. */
 export const MAX_FOLD_ELEMENTS = 4096;
@@ -51,16 +51,23 @@ function broadcastIndex(flat: number, out: number[], shape: number[]): number {
   let stride = 1;
   let rem = flat;
   const off = out.length - shape.length;
-  const coords = new Array<number>(out.length);
   for (let k = out.length - 1; k >= 0; k--) {
-    coords[k] = rem % out[k];
+    const c = rem % out[k];
     rem = Math.floor(rem / out[k]);
-  }
-  for (let k = shape.length - 1; k >= 0; k--) {
-    idx += (shape[k] === 1 ? 0 : coords[k + off]) * stride;
-    stride *= shape[k];
+    const sk = k - off;
+    if (sk < 0) continue;
+    idx += (shape[sk] === 1 ? 0 : c) * stride;
+    stride *= shape[sk];
   }
   return idx;
+}
+
+/** How operand elements map to output elements: 1 one to one, 0 a single element, -1 broadcast. */
+function operandMode(values: ArrayLike<number>, shape: number[], n: number): 1 | 0 | -1 {
+  const m = numElements(shape);
+  // Equal counts mean equal dims (broadcasting only widens size-1 dims), so equal flat indexes.
+  if (m === n) return 1;
+  return m === 1 && values.length >= 1 ? 0 : -1;
 }
 
 function binary(op: string, a: ConstValue, b: ConstValue): ConstValue | undefined {
@@ -68,13 +75,18 @@ function binary(op: string, a: ConstValue, b: ConstValue): ConstValue | undefine
   const shape = broadcastShape(a.shape, b.shape);
   if (!shape || numElements(shape) > MAX_FOLD_ELEMENTS) return undefined;
   const n = numElements(shape);
-  const out = new Array<number>(n);
+  const ma = operandMode(a.values, a.shape, n);
+  const mb = operandMode(b.values, b.shape, n);
+  const dt = a.dataType;
+  const out = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const x = a.values[broadcastIndex(k, shape, a.shape)];
-    const y = b.values[broadcastIndex(k, shape, b.shape)];
-    out[k] = op === 'Sub' ? x - y : op === 'Mul' ? x * y : op === 'RealDiv' ? x / y : op === 'Maximum' ? Math.max(x, y) : x + y;
+    const x = a.values[ma === 1 ? k : ma === 0 ? 0 : broadcastIndex(k, shape, a.shape)];
+    const y = b.values[mb === 1 ? k : mb === 0 ? 0 : broadcastIndex(k, shape, b.shape)];
+    const v = op === 'Sub' ? x - y : op === 'Mul' ? x * y : op === 'RealDiv' ? x / y : op === 'Maximum' ? Math.max(x, y) : x + y;
+    // as castValues does
+    out[k] = dt === DataType.DT_FLOAT ? Math.fround(v) : dt === DataType.DT_INT32 || dt === DataType.DT_INT64 ? Math.trunc(v) : dt === DataType.DT_BOOL ? (v ? 1 : 0) : v;
   }
-  return { dataType: a.dataType, shape, values: Float64Array.from(castValues(a.dataType, out)) };
+  return { dataType: dt, shape, values: out };
 }
 
 function stridedSlice(n: IrNode, x: ConstValue, begin: ConstValue, end: ConstValue, strides: ConstValue): ConstValue | undefined {
@@ -227,11 +239,19 @@ async function evaluate(g: OptGraph, n: IrNode): Promise<ConstValue | undefined>
  */
 export async function foldConstants(g: OptGraph): Promise<number> {
   const keep = protectedNodes(g);
+  const users = new ConsumerIndex(g);
   let folded = 0;
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const n of [...g.nodes.values()]) {
-      if (!FOLDABLE.has(n.op) || keep.has(n.name)) continue;
+  // A worklist instead of whole-graph rounds: after the first sweep only the consumers of
+  // what was just folded can have become foldable.
+  let queue: string[] = [...g.nodes.keys()];
+  const inputs: string[] = [];
+  for (const n of g.nodes.values()) if (FOLDABLE.has(n.op) && !keep.has(n.name)) for (const i of n.inputs) if (!i.control) inputs.push(i.node);
+  prefetchConsts(g, inputs, MAX_FOLD_ELEMENTS);
+  while (queue.length) {
+    const next = new Set<string>();
+    for (const name of queue) {
+      const n = g.nodes.get(name);
+      if (!n || !FOLDABLE.has(n.op) || keep.has(n.name)) continue;
       // Only single-output ops fold; control inputs are kept on the new Const.
       const v = await evaluate(g, n);
       if (!v || !NUMERIC.has(v.dataType) || numElements(v.shape) > MAX_FOLD_ELEMENTS) continue;
@@ -239,8 +259,9 @@ export async function foldConstants(g: OptGraph): Promise<number> {
       const c = setConst(g, n.name, v.dataType, v.shape, v.values, n.device);
       c.inputs = control;
       folded++;
-      changed = true;
+      for (const u of users.data(n.name)) next.add(u.node.name);
     }
+    queue = [...next];
   }
   return folded;
 }

@@ -14,15 +14,15 @@
 import type { IrNode } from '../../ir/types.js';
 import { attr, emptyAttrList } from '../../ir/attrs.js';
 import { DataType } from '../../proto/types.generated.js';
-import { consumersOf, hasControlConsumers, nodeType, protectedNodes, stringAttr, type OptGraph } from './graph.js';
+import { ConsumerIndex, nodeType, protectedNodes, stringAttr, type OptGraph } from './graph.js';
 
 const FUSED_NAME: Record<string, string> = { Conv2D: '_FusedConv2D', DepthwiseConv2dNative: 'FusedDepthwiseConv2dNative', MatMul: '_FusedMatMul' };
 /** Activations tfjs can run fused. */
 export const FUSABLE_ACTIVATIONS = new Set(['Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Sigmoid', 'Prelu']);
 
-function soleConsumer(g: OptGraph, name: string, keep: Set<string>): IrNode | undefined {
-  if (keep.has(name) || hasControlConsumers(g, name)) return undefined;
-  const cs = consumersOf(g, name);
+function soleConsumer(users: ConsumerIndex, name: string, keep: Set<string>): IrNode | undefined {
+  if (keep.has(name) || users.hasControl(name)) return undefined;
+  const cs = users.data(name);
   return cs.length === 1 && cs[0].node.inputs[cs[0].index].output === 0 ? cs[0].node : undefined;
 }
 
@@ -50,13 +50,14 @@ function fusedOpsAttr(ops: string[]) {
  */
 export function fuseOps(g: OptGraph): number {
   const keep = protectedNodes(g);
+  const users = new ConsumerIndex(g);
   let fused = 0;
   for (const base of [...g.nodes.values()]) {
     const fusedOp = FUSED_NAME[base.op];
     if (!fusedOp || !g.nodes.has(base.name)) continue;
     const T = nodeType(base);
     if (T !== DataType.DT_FLOAT || stringAttr(base, 'data_format') === 'NCHW') continue;
-    const biasNode = soleConsumer(g, base.name, keep);
+    const biasNode = soleConsumer(users, base.name, keep);
     if (!biasNode) continue;
     const bias = biasInput(g, biasNode, base.name);
     if (!bias) continue;
@@ -64,7 +65,7 @@ export function fuseOps(g: OptGraph): number {
     const ops = ['BiasAdd'];
     const args = [bias];
     let last = biasNode;
-    const act = soleConsumer(g, biasNode.name, keep) ?? (() => {
+    const act = soleConsumer(users, biasNode.name, keep) ?? (() => {
       // the bias node may itself be protected (a graph output): then no activation is fused
       return undefined;
     })();
@@ -103,6 +104,7 @@ export function fuseOps(g: OptGraph): number {
     g.nodes.delete(base.name);
     for (const n of chain) if (n !== last) g.nodes.delete(n.name);
     g.nodes.set(last.name, node);
+    users.touch(node);
     fused++;
   }
   return fused;

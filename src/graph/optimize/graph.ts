@@ -47,7 +47,7 @@ export async function readConst(g: OptGraph, name: string, maxElements = Infinit
   const w = g.weights.get(name);
   if (!w || g.nodes.get(name)?.op !== 'Const') return undefined;
   if (numElements(w.shape) > maxElements) return undefined;
-  const bytes = (await w.read()).slice();
+  const bytes = (await smallBytes(w)).slice();
   const buf = bytes.buffer;
   switch (w.dataType) {
     case DataType.DT_FLOAT: return { dataType: w.dataType, shape: w.shape.slice(), values: new Float32Array(buf) };
@@ -55,6 +55,35 @@ export async function readConst(g: OptGraph, name: string, maxElements = Infinit
     case DataType.DT_INT64: return { dataType: w.dataType, shape: w.shape.slice(), values: Float64Array.from(new BigInt64Array(buf), (v) => Number(v)) };
     case DataType.DT_BOOL: return { dataType: w.dataType, shape: w.shape.slice(), values: bytes };
     default: return undefined;
+  }
+}
+
+/** Weights up to this many bytes are read once and kept (passes read small constants often). */
+const SMALL_CONST_BYTES = 1 << 16;
+const smallConsts = new WeakMap<IrWeight, Promise<Uint8Array>>();
+
+/** The bytes of `w`; those of small weights are memoized (callers copy before writing). */
+function smallBytes(w: IrWeight): Promise<Uint8Array> {
+  const size = numElements(w.shape) * 8;
+  if (size > SMALL_CONST_BYTES) return w.read();
+  let p = smallConsts.get(w);
+  if (!p) {
+    p = w.read();
+    // A prefetched read that fails is reported when (and if) a pass awaits it.
+    p.catch(() => undefined);
+    smallConsts.set(w, p);
+  }
+  return p;
+}
+
+/**
+ * Starts reading the small Const weights among `names` (all at once, so that their I/O
+ * overlaps); {@link readConst} then finds them read.
+ */
+export function prefetchConsts(g: OptGraph, names: Iterable<string>, maxElements: number): void {
+  for (const name of names) {
+    const w = g.weights.get(name);
+    if (w && g.nodes.get(name)?.op === 'Const' && numElements(w.shape) <= maxElements && numElements(w.shape) * 8 <= SMALL_CONST_BYTES) void smallBytes(w);
   }
 }
 
@@ -80,6 +109,14 @@ export function setConst(g: OptGraph, name: string, dataType: number, shape: num
   return node;
 }
 
+/** Adds (or replaces) a Const node `name` whose value is `bytes` (little-endian `dataType`). */
+export function setConstBytes(g: OptGraph, name: string, dataType: number, shape: number[], bytes: Uint8Array, device = ''): IrNode {
+  const node: IrNode = { name, op: 'Const', inputs: [], device, attrs: new Map([['dtype', attr.type(dataType)]]) };
+  g.nodes.set(name, node);
+  g.weights.set(name, memoryWeight(name, dataType, shape, bytes));
+  return node;
+}
+
 /** A fresh node name based on `base`. */
 export function freshName(g: OptGraph, base: string): string {
   return uniqueName(g, base);
@@ -102,6 +139,56 @@ export function consumersOf(g: WorkGraph, name: string, output?: number): { node
     });
   }
   return out;
+}
+
+/**
+ * Consumers of every node, built once per pass in one scan so that lookups cost the number of
+ * consumers, not the number of nodes. The index keeps, per producer, the names of nodes that
+ * read it (a superset: lookups re-check each candidate's current inputs, so removed or
+ * rewired nodes drop out by themselves). A pass that adds a node or gives a node new inputs
+ * calls {@link ConsumerIndex.touch} on it.
+ */
+export class ConsumerIndex {
+  private readonly users = new Map<string, Set<string>>();
+
+  constructor(private readonly g: WorkGraph) {
+    for (const n of g.nodes.values()) this.touch(n);
+  }
+
+  /** Records the inputs of `n` (a new node, or one whose inputs changed). */
+  touch(n: IrNode): void {
+    for (const i of n.inputs) {
+      let s = this.users.get(i.node);
+      if (!s) this.users.set(i.node, (s = new Set()));
+      s.add(n.name);
+    }
+  }
+
+  /** Data consumers of output `output` of `name` (all outputs when undefined), as {@link consumersOf}. */
+  data(name: string, output?: number): { node: IrNode; index: number }[] {
+    const out: { node: IrNode; index: number }[] = [];
+    const s = this.users.get(name);
+    if (!s) return out;
+    for (const user of s) {
+      const n = this.g.nodes.get(user);
+      if (!n) continue;
+      n.inputs.forEach((i, index) => {
+        if (!i.control && i.node === name && (output === undefined || i.output === output)) out.push({ node: n, index });
+      });
+    }
+    return out;
+  }
+
+  /** True when any node has a control edge from `name`, as {@link hasControlConsumers}. */
+  hasControl(name: string): boolean {
+    const s = this.users.get(name);
+    if (!s) return false;
+    for (const user of s) {
+      const n = this.g.nodes.get(user);
+      if (n && n.inputs.some((i) => i.control && i.node === name)) return true;
+    }
+    return false;
+  }
 }
 
 /** True when any node has a control edge from `name`. */
