@@ -8,6 +8,10 @@
  * through {@link FunctionFreezer}), {@link simplifyControlDependencies}, {@link pruneGraph} and
  * {@link checkFrozenGraph}.
  *
+ * Debug ops are kept with `stripDebugOps: false`; static hash-table ops (`HashTableV2`,
+ * `LookupTableFindV2`...) pass the final check with `allowStaticTables` (the SavedModel freeze
+ * then pairs each table with its initializer).
+ *
  * {@link FunctionFreezer} produces the frozen library: each referenced function is turned into a
  * body graph (`_Arg` nodes), frozen with the same pipeline and written back. When some of its
  * resource arguments carry variable values (an `If` branch reading a captured variable), a
@@ -22,7 +26,7 @@ import { attr } from '../ir/attrs.js';
 import { functionsReferencedBy } from '../ir/validate.js';
 import { bodyToFunctionDef, functionBody } from './function-body.js';
 import type { OpRegistry } from './op-registry.js';
-import { checkFrozenGraph } from './passes/checks.js';
+import { checkFrozenGraph, type FrozenGraphCheckOptions } from './passes/checks.js';
 import { inlineFunctionCalls } from './passes/inline.js';
 import { pruneGraph } from './passes/prune.js';
 import { constantLikeNodes, simplifyControlDependencies, stripDebugOps } from './passes/strip.js';
@@ -43,6 +47,12 @@ function mapFuncRefs(v: IrAttrValue, fn: (ref: IrFunctionRef) => string): IrAttr
   return v;
 }
 
+/** Options of {@link FunctionFreezer} (they apply to the graph and every frozen function). */
+export interface FunctionFreezerOptions extends FrozenGraphCheckOptions {
+  /** remove debug ops (`Assert`, `CheckNumerics`, `Print`...; default true) */
+  stripDebugOps?: boolean;
+}
+
 /** Builds the frozen function library (see the module doc). */
 export class FunctionFreezer implements VariablePassContext {
   /** frozen functions by (new) name */
@@ -54,10 +64,12 @@ export class FunctionFreezer implements VariablePassContext {
   /**
    * @param library the original functions
    * @param registry output-arg layouts
+   * @param options debug-op stripping and the lookup-table ops allowed to stay
    */
   constructor(
     readonly library: ReadonlyMap<string, FunctionDef>,
     readonly registry: OpRegistry,
+    readonly options: FunctionFreezerOptions = {},
   ) {}
 
   private freshName(base: string): string {
@@ -181,14 +193,14 @@ export function freezeGraphBody(
 ): void {
   const stats = freezer.stats;
   stats.inlinedCalls += inlineFunctionCalls(g, { library: freezer.library, registry: freezer.registry });
-  stats.strippedNodes += stripDebugOps(g);
+  stats.strippedNodes += stripDebugOps(g, { debug: freezer.options.stripDebugOps !== false });
   stats.prunedNodes += pruneGraph(g);
   convertVariableConsumers(g, seeds, freezer, resourceOutputs);
   freezer.freezeReferencedFunctions(g);
   simplifyControlDependencies(g);
   beforeFinalPrune?.();
   stats.prunedNodes += pruneGraph(g);
-  checkFrozenGraph(g);
+  checkFrozenGraph(g, freezer.options);
 }
 
 /** Removes `_class` colocation attrs (they may name pruned nodes, which TensorFlow rejects on import). */

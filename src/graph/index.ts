@@ -26,5 +26,16 @@ export {
   type LowerControlFlowIROptions,
   type LowerControlFlowStats,
 } from './passes/lower-control-flow.js';
-export { checkFrozenGraph, refuseControlFlowV2, isLookupTableOp, CONTROL_FLOW_V2_OPS, VARIABLE_OPS } from './passes/checks.js';
-export { FunctionFreezer, freezeGraphBody, dropColocationAttrs, type FreezeStats } from './freeze.js';
+export {
+  checkFrozenGraph,
+  refuseControlFlowV2,
+  isLookupTableOp,
+  CONTROL_FLOW_V2_OPS,
+  VARIABLE_OPS,
+  STATIC_TABLE_OPS,
+  STATIC_TABLE_CREATE_OPS,
+  STATIC_TABLE_INIT_OPS,
+  type FrozenGraphCheckOptions,
+} from './passes/checks.js';
+export { reshapeTableLookups } from './passes/tables.js';
+export { FunctionFreezer, freezeGraphBody, dropColocationAttrs, type FreezeStats, type FunctionFreezerOptions } from './freeze.js';

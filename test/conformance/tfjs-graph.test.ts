@@ -6,7 +6,8 @@
  * multi-output Functional model, a tf.Module with tf.cond and tf.while_loop) with the
  * signature outputs TF computes; each SavedModel is converted by tfexport, loaded in
  * @tensorflow/tfjs 4.22 (cpu) and must reproduce them (1e-4 relative for float32; within
- * quantization error for float16/uint16/uint8, max abs errors are printed).
+ * quantization error for float16/uint16/uint8, max abs errors are printed). The control-flow
+ * models (cond_loop, lstm) are checked lowered (the default) and with `controlFlowV2`.
  * Skipped loudly when there is no oracle.
  */
 import fs from 'node:fs';
@@ -72,6 +73,33 @@ describe.skipIf(!python)('tfjs graph models vs TensorFlow 2.21', () => {
       have.forEach((v, i) => expect(Math.abs(v - c.outputs[k].data[i])).toBeLessThanOrEqual(1e-4 * Math.abs(c.outputs[k].data[i]) + 1e-5));
     }
   });
+
+  for (const name of ['cond_loop', 'lstm']) {
+    it(`${name}: control flow lowered to Switch/Merge/Enter/Exit by default, kept as If/While with controlFlowV2; both match TF`, async () => {
+      const d = path.join(tmp, name);
+      const c = JSON.parse(fs.readFileSync(path.join(d, 'case.json'), 'utf8')) as Case;
+      const V2 = ['If', 'StatelessIf', 'While', 'StatelessWhile'];
+      for (const v2 of [false, true]) {
+        const out = path.join(d, v2 ? 'tfjs-cf-v2' : 'tfjs-cf-lowered');
+        const r = await convertToGraphModel(path.join(d, 'saved_model'), out, { controlFlowV2: v2 });
+        const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
+        const ops = new Set<string>(json.modelTopology.node.map((n: { op: string }) => n.op));
+        if (v2) {
+          expect([...ops].filter((o) => V2.includes(o)).length).toBeGreaterThan(0);
+          expect(ops.has('Switch') || ops.has('Enter')).toBe(false);
+          expect(json.modelTopology.library.function.length).toBeGreaterThan(0);
+        } else {
+          for (const o of ['Switch', 'Merge', 'Enter', 'Exit', 'NextIteration', 'LoopCond']) expect(ops.has(o)).toBe(true);
+          expect([...ops].filter((o) => V2.includes(o))).toEqual([]);
+          expect(json.modelTopology.library).toBeUndefined();
+        }
+        const got = await runConverted(out, c, r);
+        for (const [k, want] of Object.entries(c.outputs)) {
+          got[k].forEach((v, i) => expect(Math.abs(v - want.data[i])).toBeLessThanOrEqual(1e-4 * Math.abs(want.data[i]) + 1e-5));
+        }
+      }
+    }, 120_000);
+  }
 
   for (const name of [...MODELS, ...FIXTURES.map(([n]) => n)]) {
     it(`${name}: float32 and quantized outputs match the SavedModel's signature`, async () => {

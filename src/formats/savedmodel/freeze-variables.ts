@@ -18,7 +18,7 @@
  */
 import { FormatError } from '../../errors.js';
 import { messageCodec } from '../../proto/schema.js';
-import type { SavedObjectGraph, TrackableObjectGraph } from '../../proto/types.generated.js';
+import type { NodeDef, SavedObjectGraph, TrackableObjectGraph } from '../../proto/types.generated.js';
 import { decodeTensorProto } from '../graphdef/graph.js';
 import type { TensorBundle } from '../tensorbundle/bundle.js';
 import type { SliceExtent } from '../tensorbundle/slices.js';
@@ -84,30 +84,51 @@ export function checkpointKeyOfObject(sm: SavedModel, id: number, paths: () => M
   return null;
 }
 
+/** The node a GraphDef input string reads (`node`, `node:3`), or null for a control input (`^node`). */
+function inputNode(s: string): string | null {
+  if (s.charCodeAt(0) === 94 /* ^ */) return null;
+  const colon = s.lastIndexOf(':');
+  if (colon <= 0) return s;
+  for (let k = colon + 1; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return s;
+  }
+  return colon === s.length - 1 ? s : s.slice(0, colon);
+}
+
 /**
  * TF2: maps the graph nodes captured by signature calls to variables, assets and other objects.
+ * Reads the NodeDefs themselves (only the call nodes' `f` attr and inputs), so that the caller
+ * converts only the nodes it keeps.
  * @param nodes the MetaGraph's graph nodes
  */
-export function capturedObjects(sm: SavedModel, nodes: ReadonlyMap<string, IrNode>): CapturedObjects {
+export function capturedObjects(sm: SavedModel, nodes: Iterable<NodeDef>): CapturedObjects {
   const out: CapturedObjects = { variables: new Map(), assets: new Map(), others: new Map() };
   const og = sm.objectGraph;
   if (!og) return out;
   let pathCache: Map<number, string> | null = null;
   const paths = (): Map<number, string> => (pathCache ??= objectPaths(og));
-  for (const n of nodes.values()) {
+  // several calls (one per signature and the restore functions) capture the same variables
+  const bindings = new Map<number, VariableBinding | null>();
+  for (const n of nodes) {
     if (n.op !== 'StatefulPartitionedCall' && n.op !== 'PartitionedCall') continue;
-    const f = n.attrs.get('f');
-    if (f?.kind !== 'func') continue;
-    const cf = og.concreteFunctions.get(f.value.name);
+    const f = n.attr.get('f')?.func;
+    if (!f) continue;
+    const cf = og.concreteFunctions.get(f.name);
     if (!cf || cf.boundInputs.length === 0) continue;
-    const data = dataInputs(n);
+    const data: string[] = [];
+    for (const s of n.input) {
+      const src = inputNode(s);
+      if (src !== null) data.push(src);
+    }
     const captured = data.slice(data.length - cf.boundInputs.length);
     cf.boundInputs.forEach((id, j) => {
-      const src = captured[j]?.node;
+      const src = captured[j];
       const obj = og.nodes[id];
       if (!src || !obj) return;
       if (obj.variable) {
-        const b = checkpointKeyOfObject(sm, id, paths);
+        let b = bindings.get(id);
+        if (b === undefined) bindings.set(id, (b = checkpointKeyOfObject(sm, id, paths)));
         if (b) out.variables.set(src, b);
       } else if (obj.asset) {
         const asset = sm.assets[obj.asset.assetFileDefIndex];

@@ -18,28 +18,40 @@
  * 6. Lift the remaining Const values into lazy weights, drop `_class` colocation attrs, order the
  *    nodes topologically and keep the reachable frozen functions.
  *
+ * Lookup tables: by default refused (`ERR_TFEXPORT_UNSUPPORTED_OP`). With `tables: 'initializer'`
+ * (the tfjs graph-model writer) static hash tables are kept the way tensorflowjs_converter 4.22
+ * keeps them: each `HashTableV2` the signature reads becomes a `DT_RESOURCE` placeholder (a
+ * captured input paired by a resource id), and a separate initializer graph creates the table
+ * under the same node name and fills it (`LookupTableImportV2` / `InitializeTableV2` with constant
+ * keys and values, found through `__saved_model_init_op` / the TF1 init ops, i.e. the
+ * TrackableResource's `_initialize` function) and returns its handle. Other table kinds
+ * (mutable tables, tables filled from a text file asset) are refused naming the node and op.
+ *
+ * `stripDebugOps: false` keeps `Assert` / `CheckNumerics` / `Print` (default: removed).
+ *
  * `controlFlow: 'lower'` (what tensorflowjs_converter does by default) rewrites the remaining
  * control flow v2 (`If`/`While`/`Case`, also nested in their bodies) into control flow v1
  * `Switch`/`Merge`/`Enter`/`Exit`/`NextIteration`/`LoopCond` (`graph/passes/lower-control-flow.ts`)
  * before the constants are lifted; a graph without them is returned as is.
  */
 import { FormatError, UnsupportedOpError, ValidationError } from '../../errors.js';
-import type { FunctionDef } from '../../proto/types.generated.js';
+import type { FunctionDef, NodeDef } from '../../proto/types.generated.js';
 import { DataType } from '../../proto/types.generated.js';
 import { dataTypeEnumName, dtypeName } from '../../proto/dtypes.js';
 import { attr, shapeFromProto } from '../../ir/attrs.js';
-import { nodeFromProto, parseTensorName, tensorName } from '../../ir/graphdef.js';
+import { nodeFromProto, parseInputFast, parseTensorName, tensorName } from '../../ir/graphdef.js';
 import type { GraphIR, IrNode, IrSignature, IrSignatureTensor, IrWeight, TensorRef } from '../../ir/types.js';
 import { bundleWeight, encodeStringList, memoryWeight } from '../../ir/weights.js';
 import { functionsReferencedBy, functionsReferencedByAttrs } from '../../ir/validate.js';
 import { dropColocationAttrs, freezeGraphBody, FunctionFreezer, type FreezeStats } from '../../graph/freeze.js';
 import { OpRegistry } from '../../graph/op-registry.js';
 import { liftConstants } from '../../graph/passes/constants.js';
-import { refuseControlFlowV2 } from '../../graph/passes/checks.js';
+import { isLookupTableOp, refuseControlFlowV2, STATIC_TABLE_CREATE_OPS, STATIC_TABLE_INIT_OPS } from '../../graph/passes/checks.js';
+import { inlineFunctionCalls } from '../../graph/passes/inline.js';
 import { lowerControlFlow } from '../../graph/passes/lower-control-flow.js';
 import { pruneGraph } from '../../graph/passes/prune.js';
 import type { FrozenVariable } from '../../graph/passes/variables.js';
-import { rewriteTensors, sortTopologically, tensorKey, uniqueName, type WorkGraph } from '../../graph/work-graph.js';
+import { controlEdge, dataInputs, rewriteTensors, sortTopologically, tensorKey, uniqueName, type WorkGraph } from '../../graph/work-graph.js';
 import { DEFAULT_TAGS, INIT_OP_SIGNATURE_KEY, openSavedModel, type SavedModel } from './read.js';
 import { bindingByName, capturedObjects, collectionVariables, restoredVariables, VARIABLE_NODE_OPS, type VariableBinding } from './freeze-variables.js';
 
@@ -55,6 +67,31 @@ export interface FreezeOptions {
    * (`Switch`/`Merge`/`Enter`/`Exit`/`NextIteration`/`LoopCond`), no functions remain.
    */
   controlFlow?: 'keep' | 'lower';
+  /** remove `Assert` / `CheckNumerics` / `Print` and other debug ops (default true) */
+  stripDebugOps?: boolean;
+  /**
+   * `refuse` (default): lookup tables are refused. `initializer`: static hash tables become
+   * resource placeholders plus a {@link TableInitializer} graph (see the module doc).
+   */
+  tables?: 'refuse' | 'initializer';
+}
+
+/** A static hash table of a frozen graph: a `DT_RESOURCE` placeholder fed by the initializer. */
+export interface FrozenTable {
+  /** the placeholder node (the original `HashTableV2` node's name) */
+  node: string;
+  /** pairs the placeholder with the initializer output of the same id */
+  resourceId: number;
+}
+
+/** The graph creating and filling the static hash tables (tfjs `modelInitializer`). */
+export interface TableInitializer {
+  /** `HashTableV2` nodes (same names as the tables), constant keys / values, the import ops and one `Identity` output per table */
+  nodes: Map<string, IrNode>;
+  /** the constants' values */
+  weights: Map<string, IrWeight>;
+  /** one per table: the output tensor (`Identity:0`) and the table's resource id */
+  outputs: { tensor: string; table: string; resourceId: number }[];
 }
 
 /** A frozen variable: the Const node that replaced it and where its value lives. */
@@ -72,6 +109,10 @@ export interface FrozenGraphIR extends GraphIR {
   stats: FreezeStats;
   /** the variables turned into constants, in graph order */
   variables: FrozenVariableInfo[];
+  /** static hash tables (`tables: 'initializer'`), in graph order */
+  tables: FrozenTable[];
+  /** their initializer graph, or null when there are none */
+  initializer: TableInitializer | null;
 }
 
 const PLACEHOLDER_OPS = new Set(['Placeholder', 'PlaceholderV2', 'PlaceholderWithDefault']);
@@ -138,12 +179,11 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
   for (const f of graphDef.library?.function ?? []) library.set(f.signature?.name ?? '', f);
   const registry = new OpRegistry(meta.metaInfoDef?.strippedOpList?.op ?? [], library);
 
-  const nodes = new Map<string, IrNode>();
+  const byName = new Map<string, NodeDef>();
   for (const nd of graphDef.node) {
-    if (nodes.has(nd.name)) throw new FormatError('ERR_TFEXPORT_GRAPHDEF', `${file}: duplicate node name ${JSON.stringify(nd.name)}`, { file, field: nd.name });
-    nodes.set(nd.name, nodeFromProto(nd, file));
+    if (byName.has(nd.name)) throw new FormatError('ERR_TFEXPORT_GRAPHDEF', `${file}: duplicate node name ${JSON.stringify(nd.name)}`, { file, field: nd.name });
+    byName.set(nd.name, nd);
   }
-  const g: WorkGraph = { nodes, outputs: [], keep: new Set(), where };
 
   // 1. signature tensors
   const sorted = (m: Map<string, unknown>) => [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -157,7 +197,7 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
       });
     }
     const ref = parseTensorName(info.name, `${file}: signature ${sigKey} ${kind} ${key}`);
-    if (!nodes.has(ref.node)) {
+    if (!byName.has(ref.node)) {
       throw new FormatError('ERR_TFEXPORT_TENSOR_NOT_FOUND', `${file}: signature ${sigKey} ${kind} ${JSON.stringify(key)} names ${info.name}, but the graph has no node ${JSON.stringify(ref.node)}`, {
         file,
         field: `${sigKey}.${kind}s.${key}`,
@@ -167,16 +207,22 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
   };
   const inputs = sorted(sigDef.inputs).map((k) => ({ key: k, ...resolveSig(k, 'input') }));
   const outputs = sorted(sigDef.outputs).map((k) => ({ key: k, ...resolveSig(k, 'output') }));
-  g.outputs = outputs.map((o) => o.ref);
+
+  // TF2 (variables found through the object graph, inputs are placeholders): only the nodes
+  // the signature reaches are converted, in graph order; pruneGraph below keeps the same ones.
+  const wanted = sm.objectGraph && inputs.every((i) => PLACEHOLDER_OPS.has(byName.get(i.ref.node)!.op)) ? reachableNodeDefs(byName, [...outputs, ...inputs].map((t) => t.ref.node)) : null;
+  const nodes = new Map<string, IrNode>();
+  for (const nd of graphDef.node) if (wanted === null || wanted.has(nd.name)) nodes.set(nd.name, nodeFromProto(nd, file));
+  const g: WorkGraph = { nodes, outputs: outputs.map((o) => o.ref), keep: new Set(), where };
   cutInputs(g, inputs);
 
   // 2. variables (before pruning: TF1 restore ops and TF2 capture lists live outside the signature)
-  const captured = capturedObjects(sm, nodes);
+  const captured = capturedObjects(sm, graphDef.node);
   const restored = sm.objectGraph ? new Map<string, VariableBinding>() : restoredVariables(nodes, file);
   const collected = sm.objectGraph ? new Map<string, VariableBinding>() : collectionVariables(sm, sm.variables);
 
   // 3. prune to the signature
-  const stats: FreezeStats = { inlinedCalls: 0, strippedNodes: 0, prunedNodes: pruneGraph(g), frozenFunctions: 0 };
+  const stats: FreezeStats = { inlinedCalls: 0, strippedNodes: 0, prunedNodes: graphDef.node.length - nodes.size + pruneGraph(g), frozenFunctions: 0 };
 
   // 4. variables -> constants
   const weights = new Map<string, IrWeight>();
@@ -225,12 +271,28 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
   }
 
   // 5. the shared pipeline
-  const freezer = new FunctionFreezer(library, registry);
+  const withTables = options.tables === 'initializer';
+  const freezer = new FunctionFreezer(library, registry, { stripDebugOps: options.stripDebugOps, allowStaticTables: withTables });
   freezeGraphBody(g, freezer, seeds);
   stats.inlinedCalls = freezer.stats.inlinedCalls;
   stats.strippedNodes = freezer.stats.strippedNodes;
   stats.prunedNodes += freezer.stats.prunedNodes;
   stats.frozenFunctions = freezer.stats.frozenFunctions;
+
+  // tables: placeholders here, created and filled by the initializer graph
+  const tables: FrozenTable[] = [];
+  let initializer: TableInitializer | null = null;
+  const tableNodes = withTables ? [...g.nodes.values()].filter((n) => STATIC_TABLE_CREATE_OPS.has(n.op)) : [];
+  if (tableNodes.length) {
+    initializer = tableInitializer(sm, library, registry, tableNodes, options, where);
+    for (const [k, n] of tableNodes.entries()) {
+      n.op = 'Placeholder';
+      n.inputs = [];
+      n.attrs = new Map([['dtype', attr.type(DataType.DT_RESOURCE)], ['shape', attr.shape([])]]);
+      g.keep.add(n.name);
+      tables.push({ node: n.name, resourceId: k + 1 });
+    }
+  }
 
   // 6. finish
   if (options.controlFlow === 'lower') lowerControlFlow(g, { library: freezer.frozen, registry });
@@ -273,7 +335,134 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
     signatureKey: sigKey,
     stats,
     variables: frozenVars.filter((v) => frozenNodes.has(v.node)),
+    tables,
+    initializer,
   };
+}
+
+/**
+ * Names of the NodeDefs reachable backwards (data and control inputs) from `roots`, or null
+ * when an input string does not parse (the caller then converts every node, which reports it).
+ */
+function reachableNodeDefs(byName: ReadonlyMap<string, NodeDef>, roots: readonly string[]): Set<string> | null {
+  const seen = new Set<string>();
+  const stack = roots.slice();
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (seen.has(name)) continue;
+    const nd = byName.get(name);
+    if (!nd) continue;
+    seen.add(name);
+    for (const s of nd.input) {
+      const i = parseInputFast(s);
+      if (i === undefined) return null;
+      if (!seen.has(i.node)) stack.push(i.node);
+    }
+  }
+  return seen;
+}
+
+/** Ops that fill a lookup table (static or not). */
+function isTableInitOp(op: string): boolean {
+  return STATIC_TABLE_INIT_OPS.has(op) || /^InitializeTableFromTextFile|^InitializeTableFromDataset|^LookupTableInsert/.test(op);
+}
+
+/**
+ * Builds the initializer graph of `tables` (see the module doc) from a fresh copy of the
+ * MetaGraph: every table-filling op (top level, or inside the functions the init ops call) whose
+ * table input is one of `tables`, with what it needs, inlined and frozen.
+ * @throws UnsupportedOpError `ERR_TFEXPORT_UNSUPPORTED_OP` naming the table and op when a table
+ *   has no initializer or is filled by an op tfjs cannot run (a text file asset, a dataset,
+ *   inserts into a mutable table)
+ */
+function tableInitializer(sm: SavedModel, library: ReadonlyMap<string, FunctionDef>, registry: OpRegistry, tableNodes: IrNode[], options: FreezeOptions, where: string): TableInitializer {
+  const file = sm.file;
+  const nodes = new Map<string, IrNode>();
+  for (const nd of sm.metaGraph.graphDef!.node) nodes.set(nd.name, nodeFromProto(nd, file));
+  const g: WorkGraph = { nodes, outputs: [], keep: new Set(), where: `${where} table initializer` };
+  // functions that (transitively) fill a table
+  const fills = new Map<string, boolean>();
+  const fillsTable = (name: string, depth = 0): boolean => {
+    const known = fills.get(name);
+    if (known !== undefined) return known;
+    fills.set(name, false);
+    const f = library.get(name);
+    let r = false;
+    for (const nd of f?.nodeDef ?? []) {
+      if (isTableInitOp(nd.op)) r = true;
+      else if (depth < 64) {
+        const callee = nd.attr.get('f')?.func?.name ?? (library.has(nd.op) ? nd.op : undefined);
+        if (callee && fillsTable(callee, depth + 1)) r = true;
+      }
+      if (r) break;
+    }
+    fills.set(name, r);
+    return r;
+  };
+  for (const n of nodes.values()) {
+    const f = n.attrs.get('f');
+    const callee = f?.kind === 'func' ? f.value.name : library.has(n.op) ? n.op : undefined;
+    if (isTableInitOp(n.op) || (callee !== undefined && fillsTable(callee))) g.keep.add(n.name);
+  }
+  pruneGraph(g);
+  inlineFunctionCalls(g, { library, registry });
+
+  const follow = (name: string): IrNode | undefined => {
+    let n = g.nodes.get(name);
+    for (let hops = 0; n && (n.op === 'Identity' || n.op === 'IdentityN') && hops < 100; hops++) n = g.nodes.get(dataInputs(n)[0]?.node ?? '');
+    return n;
+  };
+  const wanted = new Set(tableNodes.map((t) => t.name));
+  const inits = new Map<string, IrNode[]>();
+  for (const n of g.nodes.values()) {
+    if (!isTableInitOp(n.op)) continue;
+    const t = follow(dataInputs(n)[0]?.node ?? '');
+    if (!t || !wanted.has(t.name)) continue;
+    let l = inits.get(t.name);
+    if (!l) inits.set(t.name, (l = []));
+    l.push(n);
+  }
+  for (const t of tableNodes) {
+    const l = inits.get(t.name) ?? [];
+    const bad = l.find((n) => !STATIC_TABLE_INIT_OPS.has(n.op));
+    if (bad || l.length === 0) {
+      const why = bad
+        ? `is filled by node ${JSON.stringify(bad.name)} (${bad.op})${/TextFile/.test(bad.op) ? ' from a text file asset' : ''}, which TensorFlow.js cannot run`
+        : 'has no initializer in the SavedModel (no LookupTableImportV2 / InitializeTableV2 fills it)';
+      throw new UnsupportedOpError(
+        'ERR_TFEXPORT_UNSUPPORTED_OP',
+        `${where}: lookup table node ${JSON.stringify(t.name)} (${t.op}) ${why}; only static hash tables filled from constant keys and values can be converted`,
+        { field: bad?.name ?? t.name, op: bad?.op ?? t.op },
+      );
+    }
+  }
+  g.keep = new Set([...inits.values()].flat().map((n) => n.name));
+  pruneGraph(g);
+  const freezer = new FunctionFreezer(library, registry, { stripDebugOps: options.stripDebugOps, allowStaticTables: true, allowTableInitializers: true });
+  freezeGraphBody(g, freezer, new Map());
+  for (const n of g.nodes.values()) {
+    if (isLookupTableOp(n.op) && !STATIC_TABLE_CREATE_OPS.has(n.op) && !STATIC_TABLE_INIT_OPS.has(n.op)) {
+      throw new UnsupportedOpError('ERR_TFEXPORT_UNSUPPORTED_OP', `${g.where}: node ${JSON.stringify(n.name)} (${n.op}) cannot run in a table initializer`, { field: n.name, op: n.op });
+    }
+  }
+  const outputs: TableInitializer['outputs'] = [];
+  for (const [k, t] of tableNodes.entries()) {
+    const name = uniqueName(g, 'Identity');
+    g.nodes.set(name, {
+      name,
+      op: 'Identity',
+      device: '',
+      inputs: [{ node: t.name, output: 0, control: false }, ...inits.get(t.name)!.map((n) => controlEdge(n.name))],
+      attrs: new Map([['T', attr.type(DataType.DT_RESOURCE)]]),
+    });
+    g.keep.add(name);
+    outputs.push({ tensor: `${name}:0`, table: t.name, resourceId: k + 1 });
+  }
+  const weights = new Map<string, IrWeight>();
+  liftConstants(g, weights, file);
+  dropColocationAttrs(g.nodes.values());
+  sortTopologically(g);
+  return { nodes: g.nodes, weights, outputs };
 }
 
 /**
@@ -287,8 +476,9 @@ export function freezeOpenSavedModel(sm: SavedModel, options: FreezeOptions = {}
  *   FormatError (`ERR_TFEXPORT_VARIABLE_NOT_FOUND`, `ERR_TFEXPORT_FUNCTION_NOT_FOUND`,
  *   `ERR_TFEXPORT_FUNCTION_DEF`, ...) naming the file, node or function; UnsupportedOpError
  *   (`ERR_TFEXPORT_FUNCTION_CYCLE`, `ERR_TFEXPORT_VARIABLE_MUTATION`,
- *   `ERR_TFEXPORT_UNSUPPORTED_OP` for lookup tables and, with `controlFlow: 'lower'`,
- *   non-boolean predicates)
+ *   `ERR_TFEXPORT_UNSUPPORTED_OP` for lookup tables (with `tables: 'initializer'`: for tables
+ *   other than static hash tables filled from constants, naming the node and op) and, with
+ *   `controlFlow: 'lower'`, non-boolean predicates)
  * @example
  * ```ts
  * const ir = await freezeSavedModel('models/mlp', { signature: 'serving_default' });

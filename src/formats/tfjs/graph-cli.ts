@@ -51,6 +51,7 @@ export async function runGraphConversion(options: ConvertCliOptions, io: CliIo):
     weightShardSizeBytes: options.weightShardSizeBytes,
     skipOpCheck: options.skipOpCheck,
     stripDebugOps: options.stripDebugOps,
+    controlFlowV2: options.controlFlowV2,
     metadata,
     useStructuredOutputsNames: options.useStructuredOutputsNames,
     overwrite: options.overwrite,

@@ -22,6 +22,10 @@
  *   `branch_index == 0 ? branches[0] : (branch_index == 1 ? branches[1] : ... branches[N-1])`,
  *   so an out-of-range index runs the last branch, as Case does.
  *
+ * With `keepOutputNames`, a lowered node that a graph output names is replaced by an `IdentityN`
+ * of the same name over its lowered outputs (as TensorFlow's lowering does), so output tensor
+ * names survive; otherwise the outputs are rewired to the lowered tensors.
+ *
  * Function calls left inside inlined bodies are inlined too; control flow inside them (a cond in
  * a loop body, nested loops) is lowered in turn until none is left. New node names are derived
  * from the lowered node's name (`<node>/switch_0`, `<node>/then/<body node>`...), made unique,
@@ -52,6 +56,8 @@ export interface LowerControlFlowOptions {
   registry: OpRegistry;
   /** refuse to grow the graph beyond this many nodes (default 5,000,000) */
   maxNodes?: number;
+  /** graph outputs keep their tensor names (an `IdentityN` takes the lowered node's name) */
+  keepOutputNames?: boolean;
 }
 
 /** What {@link lowerControlFlow} lowered. */
@@ -90,8 +96,36 @@ class Lowerer {
     private readonly options: LowerControlFlowOptions,
   ) {}
 
+  /**
+   * producer name -> nodes with an input from it (data or control), built on first use and
+   * kept up to date by {@link add} and {@link replace}; may hold stale entries (nodes removed,
+   * or no longer reading the producer), so readers check the node's inputs.
+   */
+  private consumerIndex: Map<string, Set<IrNode>> | null = null;
+
+  private index(n: IrNode): void {
+    const idx = this.consumerIndex;
+    if (!idx) return;
+    for (const i of n.inputs) {
+      let set = idx.get(i.node);
+      if (!set) idx.set(i.node, (set = new Set()));
+      set.add(n);
+    }
+  }
+
+  private consumers(name: string): IrNode[] {
+    if (!this.consumerIndex) {
+      this.consumerIndex = new Map();
+      for (const n of this.g.nodes.values()) this.index(n);
+    }
+    const out: IrNode[] = [];
+    for (const n of this.consumerIndex.get(name) ?? []) if (this.g.nodes.get(n.name) === n && n.inputs.some((i) => i.node === name)) out.push(n);
+    return out;
+  }
+
   private add(n: IrNode): IrNode {
     addNodes(this.g, [n]);
+    this.index(n);
     this.stats.addedNodes++;
     return n;
   }
@@ -174,24 +208,42 @@ class Lowerer {
   /** Whether some node waits on `name` through a control edge (or the graph keeps it). */
   private hasControlConsumers(name: string): boolean {
     if (this.g.keep.has(name)) return true;
-    for (const n of this.g.nodes.values()) if (n.inputs.some((i) => i.control && i.node === name)) return true;
-    return false;
+    return this.consumers(name).some((n) => n.inputs.some((i) => i.control && i.node === name));
   }
 
-  /** Replaces `node` by `outputs` (data) and `done` (control); removes it. */
+  /**
+   * Replaces `node` by `outputs` (data) and `done` (control); removes it. Only the node's
+   * consumers are visited (the rewrites of `rewriteTensors` / `rewriteControl`, restricted).
+   */
   private replace(node: IrNode, outputs: TensorRef[], done: string[]): void {
     const g = this.g;
+    const consumers = this.consumers(node.name);
     g.nodes.delete(node.name);
     const data = new Map<string, TensorRef>();
     outputs.forEach((t, k) => data.set(tensorKey({ node: node.name, output: k }), t));
-    for (const n of g.nodes.values()) {
+    for (const n of consumers) {
       for (const i of n.inputs) {
         if (!i.control && i.node === node.name && !data.has(tensorKey(i))) throw this.error(node, `consumer ${JSON.stringify(n.name)} reads output ${i.output}, which does not exist`);
       }
     }
-    rewriteTensors(g, data);
-    rewriteControl(g, new Map([[node.name, done]]));
+    // graph outputs naming the node keep their names: an IdentityN takes over the node's name (as TF's lowering does)
+    const named = g.outputs.map((t) => (this.options.keepOutputNames && t.node === node.name ? t.output : -1));
+    const view: WorkGraph = { nodes: new Map(consumers.map((n) => [n.name, n])), outputs: g.outputs, keep: g.keep, where: g.where };
+    rewriteTensors(view, data);
+    rewriteControl(view, new Map([[node.name, done]]));
+    g.outputs = view.outputs;
+    const idx = this.consumerIndex!;
+    idx.delete(node.name);
+    for (const i of node.inputs) idx.get(i.node)?.delete(node);
+    for (const n of consumers) this.index(n);
     if (g.keep.delete(node.name)) for (const d of done) g.keep.add(d);
+    if (named.some((k) => k >= 0) && outputs.length) {
+      const types = getAttrs.getTypeList(node, node.op.endsWith('While') ? 'T' : 'Tout');
+      this.add({ name: node.name, op: 'IdentityN', inputs: outputs.map(dataEdge), device: node.device, attrs: new Map([['T', attr.typeList(types)]]) });
+      named.forEach((k, i) => {
+        if (k >= 0) g.outputs[i] = { node: node.name, output: k };
+      });
+    }
   }
 
   private checkBool(node: IrNode, type: number | undefined, what: string): void {
@@ -410,6 +462,8 @@ export interface LowerControlFlowIROptions {
   registry?: OpRegistry;
   /** names the graph in errors and in the lifted constants' source (default `graph`) */
   where?: string;
+  /** signature outputs keep their tensor names (see {@link LowerControlFlowOptions.keepOutputNames}) */
+  keepOutputNames?: boolean;
 }
 
 /**
@@ -424,7 +478,7 @@ export function lowerControlFlowIR(ir: GraphIR, options: LowerControlFlowIROptio
   const outputs = sigs.flatMap((s) => s.outputs.map((o) => parseTensorName(o.name, `${where}: signature ${s.key} output ${o.key}`)));
   const keep = new Set(sigs.flatMap((s) => s.inputs.map((i) => parseTensorName(i.name, `${where}: signature ${s.key} input ${i.key}`).node)));
   const g: WorkGraph = { nodes: ir.nodes, outputs, keep, where };
-  const stats = lowerControlFlow(g, { library: ir.functions, registry: options.registry ?? new OpRegistry([], ir.functions) });
+  const stats = lowerControlFlow(g, { library: ir.functions, registry: options.registry ?? new OpRegistry([], ir.functions), keepOutputNames: options.keepOutputNames });
   liftConstants(g, ir.weights, where);
   sortTopologically(g);
   ir.nodes = g.nodes;

@@ -26,9 +26,11 @@ export const TRAINING_ONLY_OPS: ReadonlySet<string> = new Set(['SaveV2', 'Save',
 
 /**
  * Removes debug and training-only ops (see the module doc).
+ * @param options `debug: false` keeps the debug ops (only checkpoint ops are removed)
  * @returns the number of nodes removed
  */
-export function stripDebugOps(g: WorkGraph): number {
+export function stripDebugOps(g: WorkGraph, options: { debug?: boolean } = {}): number {
+  const debug = options.debug !== false;
   const dataUse = new Set<string>();
   for (const n of g.nodes.values()) for (const i of dataInputs(n)) dataUse.add(i.node);
   for (const t of g.outputs) dataUse.add(t.node);
@@ -36,6 +38,7 @@ export function stripDebugOps(g: WorkGraph): number {
   const dropped = new Map<string, string[]>();
   for (const n of g.nodes.values()) {
     if (g.keep.has(n.name)) continue;
+    if (!debug && (DEBUG_PASSTHROUGH_OPS.has(n.op) || DEBUG_SINK_OPS.has(n.op))) continue;
     if (DEBUG_PASSTHROUGH_OPS.has(n.op)) {
       const src = dataInputs(n)[0];
       if (!src) continue;

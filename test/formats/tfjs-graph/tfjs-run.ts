@@ -40,21 +40,22 @@ export async function loadGraphModel(dir: string): Promise<tf.GraphModel> {
   return tf.loadGraphModel(fileLoader(path.join(dir, 'model.json')));
 }
 
-/** A feed value. */
+/** A feed value (`string` feeds hold strings). */
 export interface Feed {
   dtype: string;
   shape: number[];
-  data: number[];
+  data: number[] | string[];
 }
 
 /**
- * Runs a model: feeds by tensor name, fetches by tensor name.
+ * Runs a model with `executeAsync` (needed for control flow and hash tables): feeds by tensor
+ * name, fetches by tensor name.
  * @returns output name -> flat values
  */
 export async function runGraphModel(model: tf.GraphModel, feeds: Record<string, Feed>, fetches: string[]): Promise<Record<string, number[]>> {
   const inputs: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) {
-    const dtype = v.dtype === 'float32' || v.dtype === 'float64' ? 'float32' : v.dtype === 'bool' ? 'bool' : 'int32';
+    const dtype = v.dtype === 'string' ? 'string' : v.dtype === 'float32' || v.dtype === 'float64' ? 'float32' : v.dtype === 'bool' ? 'bool' : 'int32';
     inputs[k] = tf.tensor(v.data, v.shape, dtype);
   }
   const out = (await model.executeAsync(inputs, fetches)) as tf.Tensor | tf.Tensor[];

@@ -159,14 +159,36 @@ describe('library functions', () => {
     const pb = path.join(tmp, 'if.pb');
     fs.writeFileSync(pb, messageCodec('tensorflow.GraphDef').encode(protoFromJson<GraphDef>('tensorflow.GraphDef', ifGraph())));
     const out = path.join(tmp, 'if');
-    await convertToGraphModel(pb, out, { inputFormat: 'tf_frozen_model', outputNodeNames: ['if'] });
+    await convertToGraphModel(pb, out, { inputFormat: 'tf_frozen_model', outputNodeNames: ['if'], controlFlowV2: true });
     const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
+    expect(json.modelTopology.node.map((n: { op: string }) => n.op)).toContain('StatelessIf');
     expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(['then_fn/c', 'else_fn/c']);
     const thenFn = json.modelTopology.library.function.find((f: { signature: { name: string } }) => f.signature.name === 'then_fn');
     expect(thenFn.nodeDef[0].name).toBe('then_fn/c');
     expect(thenFn.nodeDef[0].attr.value.tensor).toEqual({ dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '2' }] } });
     expect(thenFn.nodeDef[1].input).toEqual(['a', 'then_fn/c:output:0']);
     expect(json.signature).toEqual({ outputs: { if: { name: 'if:0', tensorShape: { unknownRank: true } } } });
+    const model = await loadGraphModel(out);
+    const x = { dtype: 'float32', shape: [2], data: [3, 4] };
+    expect((await runGraphModel(model, { x, p: { dtype: 'bool', shape: [], data: [1] } }, ['if']))['if']).toEqual([3, 8]);
+    expect((await runGraphModel(model, { x, p: { dtype: 'bool', shape: [], data: [0] } }, ['if']))['if']).toEqual([13, 24]);
+  });
+});
+
+describe('control flow', () => {
+  it('a frozen GraphDef\'s StatelessIf is lowered to Switch/Merge by default; the output keeps its name and runs in tfjs', async () => {
+    const pb = path.join(tmp, 'if-lower.pb');
+    fs.writeFileSync(pb, messageCodec('tensorflow.GraphDef').encode(protoFromJson<GraphDef>('tensorflow.GraphDef', ifGraph())));
+    const out = path.join(tmp, 'if-lower');
+    await convertToGraphModel(pb, out, { inputFormat: 'tf_frozen_model', outputNodeNames: ['if'] });
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
+    const ops = json.modelTopology.node.map((n: { op: string }) => n.op);
+    expect(ops).toContain('Switch');
+    expect(ops).toContain('Merge');
+    expect(ops).not.toContain('StatelessIf');
+    expect(json.modelTopology.library).toBeUndefined();
+    expect(json.modelTopology.node.find((n: { name: string }) => n.name === 'if').op).toBe('IdentityN');
+    expect(Object.keys(json.signature.outputs)).toEqual(['if']);
     const model = await loadGraphModel(out);
     const x = { dtype: 'float32', shape: [2], data: [3, 4] };
     expect((await runGraphModel(model, { x, p: { dtype: 'bool', shape: [], data: [1] } }, ['if']))['if']).toEqual([3, 8]);
