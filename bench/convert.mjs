@@ -19,9 +19,17 @@
 // peak RSS (max of process.resourceUsage().maxRSS and /proc/self/status VmHWM).
 //   ours:   fp32 / f16 (--quantize-float16) / u8 (--quantize-uint8)
 //   tflite: default / dynamic-range (Optimize.DEFAULT) / float16 (DEFAULT + supported_types f16)
-// Median of --runs runs each; a `sync` (untimed) precedes every run. For mlp1g also "raw I/O":
-// `cat` of the TensorBundle data files into the output folder (the same bytes read and written,
-// no conversion), without and with a final `sync FILE` (our shard writer fsyncs each shard).
+// Median of --runs runs each; a `sync` and a read of the model's data files (untimed: page cache
+// warm) precede every run. For mlp1g also "raw I/O"
+// baselines (no conversion), each in its own process too:
+//   node-copy        a Node process that reads exactly the weight bytes our fp32 conversion reads
+//                    (each distinct tensor's byte range of the data files, in 4 MiB positioned
+//                    reads into one reused buffer) and writes them as 4 MiB shard files;
+//   node-copy+fsync  the same, then every shard fsynced and the folder (the durability our
+//                    writer gives: every shard fsynced before the atomic rename);
+//   cat+sync         `cat` of the whole data files + `sync FILE` (kept for comparison with older
+//                    tables; Keras 3 `model.export()` stores every variable twice, so this moves
+//                    about twice the bytes of the conversion).
 // Without an oracle Python the script says so and exits 0.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -54,6 +62,74 @@ if (args[0] === '--child') {
   const ms = performance.now() - t0;
   const outBytes = fs.readdirSync(output).reduce((s, f) => s + fs.statSync(path.join(output, f)).size, 0);
   process.stdout.write(`${JSON.stringify({ ms, peakRssBytes: peakRss(), outBytes })}\n`);
+  process.exit(0);
+}
+
+// ---- child: raw I/O baseline (the weight bytes copied, no conversion) ------------------------
+if (args[0] === '--raw-child') {
+  const [, input, output, fsyncFlag] = args;
+  const doSync = fsyncFlag === 'fsync';
+  const { openTensorBundle } = await import(pathToFileURL(path.join(root, 'dist', 'formats', 'tensorbundle', 'index.js')).href);
+  const t0 = performance.now();
+  const bundle = await openTensorBundle(path.join(input, 'variables', 'variables'));
+  // Distinct tensors only (Keras 3 stores each variable twice; identical records are one weight).
+  const seen = new Set();
+  const ranges = [];
+  for (const e of bundle.entries()) {
+    if (e.sliced || e.size === 0) continue;
+    const id = `${e.dataType}/${e.shape.join('x')}/${e.size}/${e.crc32c}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    ranges.push(e);
+  }
+  await bundle.close();
+  ranges.sort((a, b) => a.shardId - b.shardId || a.offset - b.offset);
+  const SHARD = 4 << 20;
+  const buf = Buffer.allocUnsafeSlow(SHARD);
+  const fds = new Map();
+  const dataFd = (id) => {
+    if (!fds.has(id)) fds.set(id, fs.openSync(path.join(input, 'variables', `variables.data-${String(id).padStart(5, '0')}-of-${String(bundle.numShards).padStart(5, '0')}`), 'r'));
+    return fds.get(id);
+  };
+  fs.mkdirSync(output, { recursive: true });
+  let out = -1;
+  let shardNo = 0;
+  let filled = 0;
+  let total = 0;
+  const flush = () => {
+    if (filled === 0) return;
+    if (out < 0) out = fs.openSync(path.join(output, `shard${++shardNo}.bin`), 'wx');
+    for (let w = 0; w < filled;) w += fs.writeSync(out, buf, w, filled - w);
+    total += filled;
+    filled = 0;
+    if (doSync) written.push(out); // fsynced at the end (lets the kernel write back meanwhile)
+    else fs.closeSync(out);
+    out = -1;
+  };
+  const written = [];
+  for (const e of ranges) {
+    const fd = dataFd(e.shardId);
+    for (let at = 0; at < e.size;) {
+      const k = Math.min(e.size - at, SHARD - filled);
+      let r = 0;
+      while (r < k) r += fs.readSync(fd, buf, filled + r, k - r, e.offset + at + r);
+      filled += k;
+      at += k;
+      if (filled === SHARD) flush();
+    }
+  }
+  flush();
+  for (const fd of fds.values()) fs.closeSync(fd);
+  if (doSync) {
+    for (const fd of written) {
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    }
+    const d = fs.openSync(output, 'r');
+    fs.fsyncSync(d);
+    fs.closeSync(d);
+  }
+  process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, peakRssBytes: peakRss(), outBytes: total })}\n`);
   process.exit(0);
 }
 
@@ -183,26 +259,44 @@ const median = (xs) => {
 const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tfexport-bench-convert-out-'));
 const dirBytes = (d) => (fs.statSync(d).isDirectory() ? fs.readdirSync(d).reduce((s, f) => s + dirBytes(path.join(d, f)), 0) : fs.statSync(d).size);
 
-function job(kind, model, mode, fn) {
-  const samples = [];
+/**
+ * Runs the jobs `runs` times each, interleaved (run 1 of every job, then run 2 in reverse
+ * order, ...), so that slow phases of a shared machine hit all of them alike; one row per job
+ * (medians).
+ */
+function jobs(specs, warm = []) {
+  const samples = specs.map(() => []);
   for (let i = 0; i < runs; i++) {
-    // Flush the previous job's dirty pages first (not timed), so that its writeback does not
-    // land inside this measurement.
-    spawnSync('sync');
-    samples.push(fn());
-    process.stderr.write(`  ${model} ${kind} ${mode} run ${i + 1}/${runs}: ${samples.at(-1).wallS.toFixed(2)} s, ${(samples.at(-1).peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+    // ABBA order: odd runs go backwards, so that a position effect (the job right after the
+    // previous run's cleanup is often slower here) falls on every job alike.
+    const order = specs.map((_, j) => j);
+    if (i % 2) order.reverse();
+    order.forEach((j) => {
+      const { kind, model, mode, fn } = specs[j];
+      // Flush the previous job's dirty pages first (not timed), so that its writeback does not
+      // land inside this measurement.
+      spawnSync('sync');
+      // Page cache warm, as the figures are meant: this VM evicts page cache under a few GB
+      // even with free memory, so the data files are read (untimed) right before every run.
+      for (const f of warm) spawnSync('cat', [f], { stdio: ['ignore', 'ignore', 'ignore'] });
+      samples[j].push(fn());
+      const last = samples[j].at(-1);
+      process.stderr.write(`  ${model} ${kind} ${mode} run ${i + 1}/${runs}: ${last.wallS.toFixed(2)} s, ${(last.peakRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+    });
   }
-  const row = {
-    model, kind, mode, runs,
-    wallS: median(samples.map((s) => s.wallS)),
-    peakRssBytes: median(samples.map((s) => s.peakRssBytes)),
-    outBytes: samples.at(-1).outBytes,
-  };
-  if (samples[0].convertS !== undefined) {
-    row.convertS = median(samples.map((s) => s.convertS));
-    row.innerPeakRssBytes = median(samples.map((s) => s.innerPeakRssBytes));
-  }
-  return row;
+  return specs.map(({ kind, model, mode }, j) => {
+    const ss = samples[j];
+    const row = {
+      model, kind, mode, runs,
+      wallS: median(ss.map((s) => s.wallS)),
+      peakRssBytes: median(ss.map((s) => s.peakRssBytes)),
+      outBytes: ss.at(-1).outBytes,
+      samples: ss.map((s) => s.wallS),
+    };
+    if (ss[0].convertS !== undefined) row.convertS = median(ss.map((s) => s.convertS));
+    if (ss[0].innerPeakRssBytes !== undefined) row.innerPeakRssBytes = median(ss.map((s) => s.innerPeakRssBytes));
+    return row;
+  });
 }
 
 const rows = [];
@@ -216,40 +310,46 @@ try {
     meta.dataFiles = fs.readdirSync(varDir).filter((f) => f.includes('.data-')).map((f) => path.join(varDir, f));
     meta.dataBytes = meta.dataFiles.reduce((s, f) => s + fs.statSync(f).size, 0);
     metas[model] = meta;
+    const oursJob = (ours) => ({ kind: 'ours', model, mode: ours, fn: () => {
+      const out = path.join(outRoot, `${model}-${ours}`);
+      fs.rmSync(out, { recursive: true, force: true });
+      const r = measure(process.execPath, [fileURLToPath(import.meta.url), '--child', src, out, ours]);
+      const inner = JSON.parse(r.stdout.trim().split('\n').at(-1));
+      fs.rmSync(out, { recursive: true, force: true });
+      return { ...r, convertS: inner.ms / 1000, innerPeakRssBytes: inner.peakRssBytes, outBytes: inner.outBytes };
+    } });
+    const tfliteJob = (tfl) => ({ kind: 'tflite', model, mode: tfl, fn: () => {
+      const out = path.join(outRoot, `${model}-${tfl}.tflite`);
+      const r = measure(python, ['-c', TFLITE, src, out, tfl], pyEnv);
+      const outBytes = fs.statSync(out).size;
+      fs.rmSync(out, { force: true });
+      return { ...r, outBytes };
+    } });
+    // Raw I/O baselines (see the header): the weight bytes copied by a Node process, without
+    // and with the fsyncs; and `cat` + `sync` of the whole data files.
+    const nodeCopyJob = (mode) => ({ kind: 'raw-io', model, mode, fn: () => {
+      const out = path.join(outRoot, `${model}-raw`);
+      fs.rmSync(out, { recursive: true, force: true });
+      const r = measure(process.execPath, [fileURLToPath(import.meta.url), '--raw-child', src, out, mode.endsWith('fsync') ? 'fsync' : 'none']);
+      const inner = JSON.parse(r.stdout.trim().split('\n').at(-1));
+      fs.rmSync(out, { recursive: true, force: true });
+      return { ...r, convertS: inner.ms / 1000, outBytes: inner.outBytes };
+    } });
+    const catJob = { kind: 'raw-io', model, mode: 'cat+sync', fn: () => {
+      const out = path.join(outRoot, `${model}-raw`);
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.mkdirSync(out);
+      const target = path.join(out, 'weights.bin');
+      const r = measure('/bin/sh', ['-c', 'cat "$@" > "$0" && sync "$0"', target, ...meta.dataFiles]);
+      const outBytes = dirBytes(out);
+      fs.rmSync(out, { recursive: true, force: true });
+      return { ...r, outBytes };
+    } };
     for (const [ours, tfl] of PAIRS) {
-      rows.push(job('ours', model, ours, () => {
-        const out = path.join(outRoot, `${model}-${ours}`);
-        fs.rmSync(out, { recursive: true, force: true });
-        const r = measure(process.execPath, [fileURLToPath(import.meta.url), '--child', src, out, ours]);
-        const inner = JSON.parse(r.stdout.trim().split('\n').at(-1));
-        fs.rmSync(out, { recursive: true, force: true });
-        return { ...r, convertS: inner.ms / 1000, innerPeakRssBytes: inner.peakRssBytes, outBytes: inner.outBytes };
-      }));
-      if (!noTflite) {
-        rows.push(job('tflite', model, tfl, () => {
-          const out = path.join(outRoot, `${model}-${tfl}.tflite`);
-          const r = measure(python, ['-c', TFLITE, src, out, tfl], pyEnv);
-          const outBytes = fs.statSync(out).size;
-          fs.rmSync(out, { force: true });
-          return { ...r, outBytes };
-        }));
-      }
-    }
-    if (model === 'mlp1g') {
-      // Raw I/O baselines: the data files read and the same bytes written, without and with an
-      // fsync at the end (our shard writer fsyncs every shard before the atomic rename).
-      for (const [mode, script] of [['cat', 'cat "$@" > "$0"'], ['cat+sync', 'cat "$@" > "$0" && sync "$0"']]) {
-        rows.push(job('raw-io', model, mode, () => {
-          const out = path.join(outRoot, `${model}-raw`);
-          fs.rmSync(out, { recursive: true, force: true });
-          fs.mkdirSync(out);
-          const target = path.join(out, 'weights.bin');
-          const r = measure('/bin/sh', ['-c', script, target, ...meta.dataFiles]);
-          const outBytes = dirBytes(out);
-          fs.rmSync(out, { recursive: true, force: true });
-          return { ...r, outBytes };
-        }));
-      }
+      // mlp1g fp32 runs interleaved with its raw-I/O baselines (paired runs, see the report)
+      if (model === 'mlp1g' && ours === 'fp32') rows.push(...jobs([oursJob(ours), nodeCopyJob('node-copy'), nodeCopyJob('node-copy+fsync'), catJob], meta.dataFiles));
+      else rows.push(...jobs([oursJob(ours)], meta.dataFiles));
+      if (!noTflite) rows.push(...jobs([tfliteJob(tfl)], meta.dataFiles));
     }
   }
 } finally {
@@ -271,10 +371,12 @@ for (const r of rows) {
     r.largestTensorBytes = meta.largestTensorBytes;
     r.rssBoundBytes = 256 * MiB + meta.largestTensorBytes;
     r.rssUnderBound = r.peakRssBytes < r.rssBoundBytes;
-    const raw = rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === 'cat');
-    const rawSync = rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === 'cat+sync');
+    const raw = rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === 'node-copy');
+    const rawSync = rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === 'node-copy+fsync');
+    const cat = rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === 'cat+sync');
     if (raw && r.mode === 'fp32') r.oursOverRawIo = r.wallS / raw.wallS;
     if (rawSync && r.mode === 'fp32') r.oursOverRawIoSync = r.wallS / rawSync.wallS;
+    if (cat && r.mode === 'fp32') r.oursOverCatSync = r.wallS / cat.wallS;
   }
 }
 const header = {
@@ -300,10 +402,10 @@ if (json) {
   const pad = (s, n) => String(s).padEnd(n);
   const lpad = (s, n) => String(s).padStart(n);
   lines.push('');
-  lines.push(`${pad('model', 12)}${pad('tool', 8)}${pad('mode', 9)}${lpad('wall s', 8)}${lpad('conv s', 8)}${lpad('peak MiB', 10)}${lpad('out MiB', 9)}${lpad('TFL/ours t', 12)}${lpad('TFL/ours RSS', 14)}  RSS < 256 MiB + largest`);
+  lines.push(`${pad('model', 12)}${pad('tool', 8)}${pad('mode', 16)}${lpad('wall s', 8)}${lpad('conv s', 8)}${lpad('peak MiB', 10)}${lpad('out MiB', 9)}${lpad('TFL/ours t', 12)}${lpad('TFL/ours RSS', 14)}  RSS < 256 MiB + largest`);
   for (const r of rows) {
     lines.push(
-      pad(r.model, 12) + pad(r.kind, 8) + pad(r.mode, 9) + lpad(r.wallS.toFixed(2), 8)
+      pad(r.model, 12) + pad(r.kind, 8) + pad(r.mode, 16) + lpad(r.wallS.toFixed(2), 8)
       + lpad(r.convertS !== undefined ? r.convertS.toFixed(2) : '', 8)
       + lpad((r.peakRssBytes / MiB).toFixed(0), 10) + lpad((r.outBytes / MiB).toFixed(1), 9)
       + lpad(r.tfliteOverOursTime ? `${r.tfliteOverOursTime.toFixed(1)}x` : '', 12)
@@ -311,9 +413,16 @@ if (json) {
       + (r.kind === 'ours' ? `  ${r.rssUnderBound ? 'yes' : 'NO'} (< ${(r.rssBoundBytes / MiB).toFixed(0)})` : ''),
     );
   }
+  const runsOf = (r) => (r.samples ? ` (runs: ${r.samples.map((x) => x.toFixed(2)).join(', ')} s)` : '');
   for (const r of rows) {
-    if (r.oursOverRawIo !== undefined) lines.push(`\n${r.model} fp32: ours / raw I/O (cat of the data files) = ${r.oursOverRawIo.toFixed(2)}x (target <= 1.5x: ${r.oursOverRawIo <= 1.5 ? 'PASS' : 'FAIL'})`);
-    if (r.oursOverRawIoSync !== undefined) lines.push(`${r.model} fp32: ours / raw I/O with fsync (cat + sync) = ${r.oursOverRawIoSync.toFixed(2)}x (target <= 1.5x: ${r.oursOverRawIoSync <= 1.5 ? 'PASS' : 'FAIL'})`);
+    if (r.oursOverRawIo === undefined && r.oursOverRawIoSync === undefined) continue;
+    const base = (mode) => rows.find((x) => x.kind === 'raw-io' && x.model === r.model && x.mode === mode);
+    // paired: run i of ours against run i of the baseline (they ran back to back)
+    const paired = (b) => (b && b.samples.length === r.samples.length ? `; paired runs ${r.samples.map((x, i) => (x / b.samples[i]).toFixed(2)).join(', ')}, median ${median(r.samples.map((x, i) => x / b.samples[i])).toFixed(2)}x` : '');
+    lines.push(`\n${r.model} fp32 wall${runsOf(r)}, ratios of medians; paired ratios`);
+    if (r.oursOverRawIo !== undefined) lines.push(`  / node-copy${runsOf(base('node-copy'))} = ${r.oursOverRawIo.toFixed(2)}x${paired(base('node-copy'))}`);
+    if (r.oursOverRawIoSync !== undefined) lines.push(`  / node-copy+fsync (same durability)${runsOf(base('node-copy+fsync'))} = ${r.oursOverRawIoSync.toFixed(2)}x${paired(base('node-copy+fsync'))} (target <= 1.5x: ${r.oursOverRawIoSync <= 1.5 ? 'PASS' : 'FAIL'})`);
+    if (r.oursOverCatSync !== undefined) lines.push(`  / cat+sync of the whole data files (2x the bytes)${runsOf(base('cat+sync'))} = ${r.oursOverCatSync.toFixed(2)}x${paired(base('cat+sync'))}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

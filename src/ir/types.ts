@@ -167,6 +167,20 @@ export interface IrWeight {
   readonly byteLength: number;
   readonly source: IrWeightSource;
   read(): Promise<Uint8Array>;
+  /**
+   * Optional (TensorBundle weights of fixed-width dtypes): starts a new sequential pass over the
+   * bytes `read()` returns, in chunks the caller sizes, so that a large weight is never wholly
+   * resident. Integrity checks (the bundle's CRC32C) run when a pass reads its last byte.
+   */
+  openStream?(): Promise<IrWeightStream>;
+}
+
+/** A sequential pass over a weight's bytes ({@link IrWeight.openStream}). */
+export interface IrWeightStream {
+  /** the weight's byte length */
+  readonly byteLength: number;
+  /** Reads the next `dst.byteLength` bytes into `dst`; the read that reaches the end verifies them. */
+  read(dst: Uint8Array): Promise<void>;
 }
 
 /**

@@ -143,6 +143,7 @@ export function bundleWeight(name: string, bundle: TensorBundle, key: string, ex
       const bytes = await bundle.readBytes(key);
       return isString ? bundleStringToList(bytes, count) : bytes;
     },
+    ...(isString || entry.sliced ? {} : { openStream: () => bundle.openStream(key) }),
   };
 }
 
@@ -212,7 +213,8 @@ export function memoryWeight(name: string, dataType: number, shape: number[], by
 
 /** The same weight under another name (a renamed Const node). */
 export function renamedWeight(w: IrWeight, name: string): IrWeight {
-  return { name, dtype: w.dtype, dataType: w.dataType, shape: w.shape, byteLength: w.byteLength, source: w.source, read: () => w.read() };
+  const renamed: IrWeight = { name, dtype: w.dtype, dataType: w.dataType, shape: w.shape, byteLength: w.byteLength, source: w.source, read: () => w.read() };
+  return w.openStream ? { ...renamed, openStream: () => w.openStream!() } : renamed;
 }
 
 /**

@@ -115,8 +115,39 @@ export interface TensorBundle {
   read(key: string): Promise<BundleTensor>;
   /** Reads one tensor's verified bytes as stored (little-endian elements / string encoding). */
   readBytes(key: string): Promise<Uint8Array>;
+  /**
+   * Opens a sequential, chunked read of one tensor's bytes (the bytes {@link readBytes}
+   * returns), so that a large tensor is never wholly resident: each
+   * {@link TensorByteStream.read} fills the caller's buffer with the next bytes by a
+   * positioned read of the data file, and the CRC32C is computed across the chunks and
+   * checked when the last byte is read. Fixed-width dtypes of unpartitioned tensors only.
+   * @throws ValidationError `ERR_TFEXPORT_BAD_ARGUMENT` for a string or partitioned tensor;
+   *   FormatError `ERR_TFEXPORT_BUNDLE_ENTRY` (bytes past the end of the data file) and the
+   *   other layout errors of {@link read}
+   */
+  openStream(key: string): Promise<TensorByteStream>;
   /** Closes the data shards opened so far. */
   close(): Promise<void>;
+}
+
+/** A sequential reader of one tensor's bytes ({@link TensorBundle.openStream}). */
+export interface TensorByteStream {
+  /** bundle key */
+  readonly key: string;
+  /** the data file read from */
+  readonly file: string;
+  /** the tensor's byte length */
+  readonly byteLength: number;
+  /** bytes read so far */
+  readonly position: number;
+  /**
+   * Reads the next `dst.byteLength` bytes of the tensor into `dst` (at most the bytes left).
+   * The read that reaches the end verifies the tensor's CRC32C over all the chunks.
+   * @throws FormatError `ERR_TFEXPORT_BUNDLE_CRC` (naming the data file and key) on a checksum
+   *   mismatch, `ERR_TFEXPORT_TRUNCATED` when the data file ends early; ValidationError
+   *   `ERR_TFEXPORT_BAD_ARGUMENT` for a read past the tensor's end or on a closed bundle
+   */
+  read(dst: Uint8Array): Promise<void>;
 }
 
 /** Name of data shard `shard` of `numShards` for `prefix`. */
@@ -234,6 +265,18 @@ function decodeStringTensor(bytes: Uint8Array, count: number, entry: TensorBundl
   return { strings: out, crc };
 }
 
+/** Compares a tensor's CRC32C with its record's masked one. */
+function checkMaskedCrc(crc: number, entry: TensorBundleEntry, file: string): void {
+  const masked = maskCrc32c(crc);
+  if (masked !== entry.crc32c) {
+    throw new FormatError(
+      'ERR_TFEXPORT_BUNDLE_CRC',
+      `${file}: crc32c mismatch for tensor ${JSON.stringify(entry.key)} (stored masked 0x${entry.crc32c.toString(16)}, computed 0x${masked.toString(16)}): the data file is corrupt`,
+      { file, field: entry.key },
+    );
+  }
+}
+
 class TensorBundleReader implements TensorBundle {
   readonly prefix: string;
   readonly indexFile: string;
@@ -341,8 +384,8 @@ class TensorBundleReader implements TensorBundle {
     return p;
   }
 
-  /** Checks the entry and reads its bytes (CRC not yet verified). */
-  private async readRaw(entry: TensorBundleEntry): Promise<{ bytes: Uint8Array; file: string }> {
+  /** Checks that the entry's bytes lie within its data file; returns the open file. */
+  private async locate(entry: TensorBundleEntry): Promise<{ handle: fs.FileHandle; file: string }> {
     if (this.closed) throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `${this.indexFile}: bundle is closed`);
     const key = entry.key;
     if (entry.shardId < 0 || entry.shardId >= this.numShards) {
@@ -352,6 +395,13 @@ class TensorBundleReader implements TensorBundle {
     if (entry.offset > fileSize || entry.size > fileSize - entry.offset) {
       throw entryError(file, key, `bytes [${entry.offset}, ${entry.offset + entry.size}) extend past the end of the ${fileSize}-byte data file`);
     }
+    return { handle, file };
+  }
+
+  /** Checks the entry and reads its bytes (CRC not yet verified). */
+  private async readRaw(entry: TensorBundleEntry): Promise<{ bytes: Uint8Array; file: string }> {
+    const key = entry.key;
+    const { handle, file } = await this.locate(entry);
     if (entry.size > bufferConstants.MAX_LENGTH) {
       throw entryError(file, key, `size ${entry.size} exceeds the largest buffer Node can allocate`, 'ERR_TFEXPORT_BUNDLE_UNSUPPORTED');
     }
@@ -362,14 +412,7 @@ class TensorBundleReader implements TensorBundle {
   /** Checks the entry's masked CRC; `crc` is precomputed for strings, else taken over `bytes`. */
   private async verifyCrc(bytes: Uint8Array, entry: TensorBundleEntry, file: string, crc?: number): Promise<void> {
     if (crc === undefined) crc = bytes.length >= ASYNC_CRC_THRESHOLD ? await crc32c(bytes) : crc32cSync(bytes);
-    const masked = maskCrc32c(crc);
-    if (masked !== entry.crc32c) {
-      throw new FormatError(
-        'ERR_TFEXPORT_BUNDLE_CRC',
-        `${file}: crc32c mismatch for tensor ${JSON.stringify(entry.key)} (stored masked 0x${entry.crc32c.toString(16)}, computed 0x${masked.toString(16)}): the data file is corrupt`,
-        { file, field: entry.key },
-      );
-    }
+    checkMaskedCrc(crc, entry, file);
   }
 
   /** Validates dtype/shape against the stored size; returns the element count. */
@@ -454,6 +497,56 @@ class TensorBundleReader implements TensorBundle {
     const crc = entry.dtype === 'string' ? decodeStringTensor(bytes, count, entry, file).crc : undefined;
     await this.verifyCrc(bytes, entry, file, crc);
     return bytes;
+  }
+
+  async openStream(key: string): Promise<TensorByteStream> {
+    const entry = this.entry(key);
+    this.checkLayout(entry);
+    if (entry.sliced || dataTypeByteSize(entry.dataType) === null) {
+      throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `${this.indexFile}: tensor ${JSON.stringify(key)} is ${entry.sliced ? 'partitioned' : entry.dtype}: it cannot be read in chunks (use readBytes)`, {
+        file: this.indexFile,
+        field: key,
+      });
+    }
+    const { handle, file } = await this.locate(entry);
+    const reader = this;
+    const byteLength = entry.size;
+    let position = 0;
+    let crc = 0;
+    if (byteLength === 0) checkMaskedCrc(0, entry, file);
+    return {
+      key,
+      file,
+      byteLength,
+      get position() {
+        return position;
+      },
+      async read(dst: Uint8Array): Promise<void> {
+        if (reader.closed) throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `${reader.indexFile}: bundle is closed`, { file, field: key });
+        const len = dst.byteLength;
+        if (len > byteLength - position) {
+          throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `${file}: tensor ${JSON.stringify(key)}: a read of ${len} bytes at byte ${position} runs past its ${byteLength} bytes`, { file, field: key });
+        }
+        if (len === 0) return;
+        let done = 0;
+        while (done < len) {
+          const at = entry.offset + position + done;
+          let bytesRead: number;
+          try {
+            ({ bytesRead } = await handle.read(dst, done, len - done, at));
+          } catch (e) {
+            throw new IoError('ERR_TFEXPORT_IO', `${file}: cannot read tensor ${JSON.stringify(key)} (${(e as Error).message})`, { file, field: key });
+          }
+          if (bytesRead === 0) {
+            throw new FormatError('ERR_TFEXPORT_TRUNCATED', `${file}: tensor ${JSON.stringify(key)}: file ends after ${at} bytes, ${entry.offset + byteLength - at} more expected`, { file, field: key });
+          }
+          done += bytesRead;
+        }
+        crc = len >= ASYNC_CRC_THRESHOLD ? await crc32c(dst, crc) : crc32cSync(dst, crc);
+        position += len;
+        if (position === byteLength) checkMaskedCrc(crc, entry, file);
+      },
+    };
   }
 
   async read(key: string): Promise<BundleTensor> {

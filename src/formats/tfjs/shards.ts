@@ -66,6 +66,39 @@ export interface TfjsWeightTensor {
   quantization?: TfjsQuantization;
 }
 
+/**
+ * Where the producer of a {@link TfjsWeightStream} puts its bytes: straight into the writer's
+ * reused shard buffer ({@link region} + {@link commit}), or by copy ({@link write}).
+ */
+export interface WeightSink {
+  /**
+   * A writable view of the shard buffer at the current position: at least 1 and at most `max`
+   * bytes, never past the end of the current shard or of the tensor's bytes. Fill a prefix
+   * of it and {@link commit} that many bytes before the next call. The 16 bytes after the
+   * view's end (in `view.buffer`) are scratch space that the producer may overwrite.
+   */
+  region(max: number): Promise<Uint8Array>;
+  /** Accepts the first `n` bytes of the last {@link region}. */
+  commit(n: number): void;
+  /** Appends a copy of `bytes` (which may cross shard boundaries). */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/**
+ * A tensor whose stored bytes are produced in chunks into the shard buffers (no whole-tensor
+ * array): its manifest entry, its exact byte length, and the producer.
+ */
+export interface TfjsWeightStream {
+  name: string;
+  dtype: TfjsWeightDType;
+  shape: readonly number[];
+  quantization?: TfjsQuantization;
+  /** Exact number of bytes the producer writes (checked). Not for string weights. */
+  byteLength: number;
+  /** Writes the stored bytes, in order, into `sink`; resolves when all are written. */
+  write(sink: WeightSink): Promise<void>;
+}
+
 /** Options of {@link writeWeightGroup}. */
 export interface WriteWeightGroupOptions {
   /** Maximum bytes per shard file (positive integer, default 4194304 = 4 MiB). */
@@ -265,7 +298,7 @@ export function shardFileName(groupIndex: number, shardIndex: number, shardCount
   return `group${groupIndex}-shard${shardIndex}of${shardCount}.bin`;
 }
 
-function manifestEntry(t: TfjsWeightTensor): TfjsWeightEntry {
+function manifestEntry(t: Pick<TfjsWeightTensor, 'name' | 'shape' | 'dtype' | 'quantization'>): TfjsWeightEntry {
   const entry: TfjsWeightEntry = { name: t.name, shape: [...t.shape], dtype: t.dtype };
   if (t.quantization) {
     // Key order as the Python writer emits it: dtype first, then min/scale, then the rest.
@@ -275,16 +308,30 @@ function manifestEntry(t: TfjsWeightTensor): TfjsWeightEntry {
   return entry;
 }
 
-/** Small writes are gathered into this buffer so that thousands of tiny biases cost few syscalls. */
-const STAGING_BYTES = 1 << 20;
+/**
+ * The reused shard buffer: small writes are gathered in it (so that thousands of tiny biases
+ * cost few syscalls) and streamed tensors are produced into it; min(shard size, 4 MiB).
+ */
+const WRITE_BUFFER_BYTES = 4 << 20;
+/** Scratch bytes after every {@link WeightSink.region} (see there). */
+const REGION_SLACK = 16;
 const SMALL_WRITE = 64 << 10;
+/**
+ * Shards whose fsync may still be running while the next shards are written (each holds a
+ * libuv worker thread); all are awaited before any shard is renamed into place.
+ */
+const MAX_PENDING_SYNCS = 2;
 
 /**
  * Writes one weight group as shard files in `dir`, streaming each tensor's bytes straight
  * to disk with positional writes (the group is never concatenated in memory; a tensor that
  * straddles a shard boundary is written as two or more slices of its view; small tensors
- * go through a 1 MiB staging buffer). Each tensor's data is consumed before the next one
- * is requested, so a producer may reuse one buffer for all tensors.
+ * go through two reused buffers of min(shard size, 4 MiB), one filled while the other is
+ * written). Each tensor's data is consumed
+ * before the next one is requested, so a producer may reuse one buffer for all tensors.
+ * A {@link TfjsWeightStream} is produced in chunks straight into that buffer, so a large
+ * (e.g. quantized) tensor never needs a whole output array. Each shard is fsynced while
+ * the following ones are written (at most two at a time), and all before any rename.
  *
  * Shards are written under hidden temporary names and renamed to their final
  * `group{G}-shard{i}of{n}.bin` names only once all tensors are written (n is known only
@@ -307,7 +354,7 @@ const SMALL_WRITE = 64 << 10;
  */
 export async function writeWeightGroup(
   dir: string,
-  tensors: Iterable<TfjsWeightTensor> | AsyncIterable<TfjsWeightTensor>,
+  tensors: Iterable<TfjsWeightTensor | TfjsWeightStream> | AsyncIterable<TfjsWeightTensor | TfjsWeightStream>,
   options: WriteWeightGroupOptions = {},
 ): Promise<TfjsWeightGroup> {
   const shardSize = options.shardSizeBytes === undefined ? DEFAULT_SHARD_SIZE_BYTES : options.shardSizeBytes;
@@ -337,35 +384,70 @@ export async function writeWeightGroup(
   let fhPath = '';
   let shardPos = 0; // bytes written (or staged) into the current shard
   let total = 0;
-  const staging = new Uint8Array(STAGING_BYTES);
+  const bufSize = Math.min(shardSize, WRITE_BUFFER_BYTES);
+  // Two buffers: one is filled while the other's write is in flight.
+  const buffers = [new Uint8Array(bufSize + REGION_SLACK), new Uint8Array(bufSize + REGION_SLACK)] as const;
+  let staging: Uint8Array = buffers[0];
+  let inflight: Promise<unknown> | null = null; // the other buffer's write; settles to its error or null
+  const awaitInflight = async (): Promise<void> => {
+    if (!inflight) return;
+    const err = await inflight;
+    inflight = null;
+    if (err) throw err;
+  };
   let staged = 0; // staged bytes belong to the current shard, ending at shardPos
+  // fsync + close of finished shards, running while the next ones are written; each settles
+  // to its error (or null) so that none is an unhandled rejection.
+  const pending: Promise<unknown>[] = [];
+  const awaitPending = async (keep: number): Promise<void> => {
+    while (pending.length > keep) {
+      const err = await pending.shift();
+      if (err) throw err;
+    }
+  };
 
+  /** Starts writing the staged bytes and switches to the other buffer (once its write is done). */
   const flushStaging = async (): Promise<void> => {
     if (staged === 0 || !fh) return;
-    let done = 0;
+    await awaitInflight();
+    const h = fh;
+    const file = fhPath;
+    const buf = staging;
+    const len = staged;
     const base = shardPos - staged;
-    try {
-      while (done < staged) {
-        const { bytesWritten } = await fh.write(staging, done, staged - done, base + done);
-        done += bytesWritten;
+    inflight = (async () => {
+      try {
+        for (let done = 0; done < len;) {
+          const { bytesWritten } = await h.write(buf, done, len - done, base + done);
+          done += bytesWritten;
+        }
+        return null;
+      } catch (e) {
+        return ioError(e, 'write', file);
       }
-    } catch (e) {
-      throw ioError(e, 'write', fhPath);
-    }
+    })();
+    staging = staging === buffers[0] ? buffers[1] : buffers[0];
     staged = 0;
   };
 
   const closeShard = async (): Promise<void> => {
     if (!fh) return;
     await flushStaging();
-    try {
-      if (doSync) await fh.sync();
-      await fh.close();
-    } catch (e) {
-      throw ioError(e, 'write', fhPath);
-    } finally {
-      fh = undefined;
-    }
+    await awaitInflight();
+    const h = fh;
+    const file = fhPath;
+    fh = undefined;
+    pending.push((async () => {
+      try {
+        if (doSync) await h.sync();
+        await h.close();
+        return null;
+      } catch (e) {
+        await h.close().catch(() => undefined);
+        return ioError(e, 'write', file);
+      }
+    })());
+    await awaitPending(MAX_PENDING_SYNCS);
   };
 
   const openShard = async (): Promise<void> => {
@@ -390,7 +472,7 @@ export async function writeWeightGroup(
         await openShard();
       }
       const n = Math.min(bytes.byteLength - off, shardSize - shardPos);
-      if (n <= SMALL_WRITE && staged + n <= STAGING_BYTES) {
+      if (n <= SMALL_WRITE && staged + n <= bufSize) {
         staging.set(bytes.subarray(off, off + n), staged);
         staged += n;
       } else {
@@ -411,6 +493,43 @@ export async function writeWeightGroup(
     }
   };
 
+  /** Lets a stream's producer fill the shard buffer; returns the bytes it wrote. */
+  const writeStream = async (t: TfjsWeightStream, where: string, bytes: number): Promise<number> => {
+    const start = total;
+    let lastRegion = 0;
+    const sink: WeightSink = {
+      region: async (max: number): Promise<Uint8Array> => {
+        const left = bytes - (total - start);
+        if (!(typeof max === 'number' && max >= 1)) throw invalidParameter('max', 'a positive number of bytes', max);
+        if (left <= 0) throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `weight ${JSON.stringify(t.name)}: its producer asked for room past its ${bytes} bytes`, { field: `${where}.write` });
+        if (!fh || shardPos === shardSize) {
+          await closeShard();
+          await openShard();
+        }
+        if (staged === bufSize) await flushStaging();
+        const n = Math.min(Math.floor(max), left, bufSize - staged, shardSize - shardPos);
+        lastRegion = n;
+        return staging.subarray(staged, staged + n);
+      },
+      commit: (n: number): void => {
+        if (!Number.isSafeInteger(n) || n < 0 || n > lastRegion) throw invalidParameter('n', `an integer from 0 to ${lastRegion} (the last region's length)`, n);
+        staged += n;
+        shardPos += n;
+        total += n;
+        lastRegion = 0;
+      },
+      write: async (b: Uint8Array): Promise<void> => {
+        lastRegion = 0;
+        if (b.byteLength > bytes - (total - start)) {
+          throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `weight ${JSON.stringify(t.name)}: its producer wrote past its ${bytes} bytes`, { field: `${where}.write` });
+        }
+        await writeBytes(b);
+      },
+    };
+    await t.write(sink);
+    return total - start;
+  };
+
   const renamed: string[] = [];
   try {
     let index = 0;
@@ -422,7 +541,24 @@ export async function writeWeightGroup(
         throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `duplicate weight name ${JSON.stringify(t.name)} in group ${groupIndex}`, { field: `${where}.name` });
       }
       names.add(t.name);
-      if (!ArrayBuffer.isView(t.data)) throw invalidParameter(`${where}.data`, 'an ArrayBufferView of the stored bytes', t.data);
+      if ('write' in t && typeof t.write === 'function') {
+        if (bytes === null) throw invalidParameter(`${where}.write`, 'a data view (string weights cannot be streamed)', t.write);
+        if (t.byteLength !== bytes) {
+          throw new ValidationError(
+            'ERR_TFEXPORT_BAD_ARGUMENT',
+            `weight ${JSON.stringify(t.name)}: byteLength is ${String(t.byteLength)} but ${t.quantization ? `${t.quantization.dtype}-quantized ` : ''}${t.dtype}[${t.shape.join(',')}] needs ${bytes}`,
+            { field: `${where}.byteLength` },
+          );
+        }
+        weights.push(manifestEntry(t));
+        const wrote = await writeStream(t, where, bytes);
+        if (wrote !== bytes) {
+          throw new ValidationError('ERR_TFEXPORT_BAD_ARGUMENT', `weight ${JSON.stringify(t.name)}: its producer wrote ${wrote} of its ${bytes} bytes`, { field: `${where}.write` });
+        }
+        index++;
+        continue;
+      }
+      if (!('data' in t) || !ArrayBuffer.isView(t.data)) throw invalidParameter(`${where}.data`, 'an ArrayBufferView of the stored bytes', (t as { data?: unknown }).data);
       const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
       if (bytes === null) {
         const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
@@ -446,6 +582,7 @@ export async function writeWeightGroup(
       index++;
     }
     await closeShard();
+    await awaitPending(0);
     if (expectedTotal !== undefined && expectedTotal !== total) {
       throw new ValidationError(
         'ERR_TFEXPORT_BAD_ARGUMENT',
@@ -468,7 +605,9 @@ export async function writeWeightGroup(
     if (doSync && n > 0) await fsyncDir(absDir);
     return { paths, weights };
   } catch (e) {
+    if (inflight) await inflight;
     await fh?.close().catch(() => undefined);
+    await Promise.all(pending.splice(0));
     for (const p of [...tempFiles, ...renamed]) {
       await fsp.rm(p, { force: true }).catch(() => undefined);
       untrackTempPath(p);
