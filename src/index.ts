@@ -25,24 +25,29 @@ export type * from './types.js';
 export * from './kernels/index.js';
 
 // Layers models: Keras HDF5 / Keras 3 .keras / tfjs layers (read, write, convert, export)
+// (the functions load their modules on first call: importing the package root stays light)
 export {
   readLayersModel,
   writeLayersModel,
   convertLayersModel,
   LAYERS_INPUT_FORMATS,
   LAYERS_OUTPUT_FORMATS,
-  type LayersInputFormat,
-  type LayersOutputFormat,
-  type ReadLayersModelOptions,
-  type WriteLayersModelOptions,
-  type ConvertLayersModelOptions,
-  type ConvertLayersModelResult,
+  exportModel,
+  layersModelFromTfjsModel,
+} from './export/lazy.js';
+export type {
+  LayersInputFormat,
+  LayersOutputFormat,
+  ReadLayersModelOptions,
+  WriteLayersModelOptions,
+  ConvertLayersModelOptions,
+  ConvertLayersModelResult,
 } from './export/layers.js';
-export { exportModel, layersModelFromTfjsModel, type TfjsLayersModelLike, type TfjsModelArtifacts } from './export/export-model.js';
+export type { TfjsLayersModelLike, TfjsModelArtifacts } from './export/export-model.js';
 export type { LayersModelArtifacts, LayersModelWeight, LayersWeightDType, LayersWeightValues, LayersSourceFormat } from './layers/model.js';
 export type { KerasObjectConfig, Json, JsonObject } from './layers/config.js';
 export type { QuantizeSpec } from './formats/tfjs/layers-quantize.js';
-export { DEFAULT_ZIP_LIMITS, type ZipLimits } from './formats/keras/zip.js';
+export { DEFAULT_ZIP_LIMITS, type ZipLimits } from './formats/keras/zip-limits.js';
 
 // Graph IR and freezing (SavedModel signature / frozen GraphDef -> inference graph)
 export {

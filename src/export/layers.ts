@@ -16,15 +16,10 @@ import { writeTfjsLayersModel } from '../formats/tfjs/layers-write.js';
 import type { Json, KerasObjectConfig } from '../layers/config.js';
 import type { LayersModelArtifacts } from '../layers/model.js';
 
-export type { LayersInputFormat };
+import { LAYERS_INPUT_FORMATS, LAYERS_OUTPUT_FORMATS, type LayersOutputFormat } from './formats.js';
 
-/** Layers-model output formats. */
-export type LayersOutputFormat = 'tfjs_layers_model' | 'keras' | 'keras_keras';
-
-/** The input formats {@link readLayersModel} reads. */
-export const LAYERS_INPUT_FORMATS: readonly LayersInputFormat[] = ['keras', 'keras_keras', 'tfjs_layers_model'];
-/** The output formats {@link writeLayersModel} writes. */
-export const LAYERS_OUTPUT_FORMATS: readonly LayersOutputFormat[] = ['tfjs_layers_model', 'keras', 'keras_keras'];
+export type { LayersInputFormat, LayersOutputFormat };
+export { LAYERS_INPUT_FORMATS, LAYERS_OUTPUT_FORMATS };
 
 /** Options of {@link readLayersModel}. */
 export interface ReadLayersModelOptions {

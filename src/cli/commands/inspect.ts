@@ -7,8 +7,6 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { IoError, TfexportError } from '../../errors.js';
 import type { CommandSpec, CliIo, ParsedArgs } from '../args.js';
-import { inspect } from '../../formats/inspect.js';
-import { formatInspectReport } from './inspect-text.js';
 
 /** The validated options of `inspect`. */
 export interface InspectCliOptions {
@@ -22,6 +20,9 @@ export type InspectImplementation = (options: InspectCliOptions, io: CliIo) => P
 
 /** The built-in implementation: the format readers' report, as text or one JSON object. */
 export const defaultInspectImplementation: InspectImplementation = async (options, io) => {
+  // Loaded here, not at start-up: inspect reaches every reader (Keras, HDF5, zip...).
+  const { inspect } = await import('../../formats/inspect.js');
+  const { formatInspectReport } = await import('./inspect-text.js');
   const report = await inspect(options.path);
   io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
   return 0;

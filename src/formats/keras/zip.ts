@@ -17,25 +17,9 @@ import { Inflate, deflateSync } from 'fflate';
 import { FormatError, TfexportError } from '../../errors.js';
 import { ioError } from '../../util/atomic.js';
 
-/** Limits applied to an archive before and while it is decompressed. */
-export interface ZipLimits {
-  /** Largest total uncompressed size of all entries (default 4 GiB). */
-  maxTotalBytes: number;
-  /** Largest compression ratio of an entry whose uncompressed size is over {@link minRatioCheckBytes} (default 1000). */
-  maxRatio: number;
-  /** Entries smaller than this are not ratio-checked (default 1 MiB). */
-  minRatioCheckBytes: number;
-  /** Most entries in one archive (default 100 000). */
-  maxEntries: number;
-}
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from './zip-limits.js';
 
-/** Default {@link ZipLimits}: 4 GiB total, ratio 1000 above 1 MiB, 100 000 entries. */
-export const DEFAULT_ZIP_LIMITS: ZipLimits = {
-  maxTotalBytes: 4 * 1024 ** 3,
-  maxRatio: 1000,
-  minRatioCheckBytes: 1024 ** 2,
-  maxEntries: 100_000,
-};
+export { DEFAULT_ZIP_LIMITS, type ZipLimits };
 
 /** One central-directory entry. */
 export interface ZipEntry {
