@@ -9,10 +9,14 @@ import path from 'node:path';
 import { ValidationError } from '../errors.js';
 import type { CliIo } from '../cli/args.js';
 import type { ConvertCliOptions, QuantizeSelection } from '../cli/commands/convert.js';
-import { detectLayersInputFormat } from '../formats/keras/detect.js';
 import type { QuantizeSpec } from '../formats/tfjs/layers-quantize.js';
 import type { Json } from '../layers/config.js';
-import { LAYERS_INPUT_FORMATS, LAYERS_OUTPUT_FORMATS, convertLayersModel, type LayersInputFormat, type LayersOutputFormat } from './layers.js';
+import type { LayersInputFormat } from '../formats/keras/detect.js';
+import { LAYERS_INPUT_FORMATS, LAYERS_OUTPUT_FORMATS, type LayersOutputFormat } from './formats.js';
+
+// The Keras/HDF5/zip readers and writers load on first use: a graph-model conversion, which
+// also passes through here, never needs them.
+const detectLayersInputFormat = async (input: string): Promise<LayersInputFormat | null> => (await import('../formats/keras/detect.js')).detectLayersInputFormat(input);
 
 const isInput = (f: string | undefined): f is LayersInputFormat => (LAYERS_INPUT_FORMATS as readonly string[]).includes(f ?? '');
 const isOutput = (f: string): f is LayersOutputFormat => (LAYERS_OUTPUT_FORMATS as readonly string[]).includes(f);
@@ -62,6 +66,7 @@ export async function runLayersConversion(options: ConvertCliOptions, io: CliIo)
     }
   }
   const started = Date.now();
+  const { convertLayersModel } = await import('./layers.js');
   const result = await convertLayersModel(options.input, options.output, {
     format: out,
     inputFormat: inputFormat as LayersInputFormat | undefined,

@@ -167,10 +167,11 @@ export class FunctionFreezer implements VariablePassContext {
   /** Freezes every function referenced by a node attr of `g` that is not frozen yet. */
   freezeReferencedFunctions(g: WorkGraph): void {
     for (const n of g.nodes.values()) {
-      for (const [k, v] of n.attrs) {
-        if (v.kind !== 'func' && !(v.kind === 'list' && v.value.func.length)) continue;
+      // (forEach: no [key, value] array per attr; replacing a value keeps the Map's order)
+      n.attrs.forEach((v, k) => {
+        if (v.kind !== 'func' && !(v.kind === 'list' && v.value.func.length)) return;
         n.attrs.set(k, mapFuncRefs(v, (ref) => this.specializeFunction(ref.name, new Map(), new Set(), `${g.where}: node ${n.name} attr ${k}`)));
-      }
+      });
     }
   }
 }

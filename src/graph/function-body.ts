@@ -166,8 +166,12 @@ export function instantiateFunction(fdef: FunctionDef, options: InstantiateOptio
   const body = new Map<string, { nd: NodeDef; node: IrNode }>();
   for (const nd of fdef.nodeDef) {
     if (body.has(nd.name)) throw functionError(where, `duplicate node ${nd.name}`, fname);
-    const attrs = new Map<string, IrAttrValue>();
-    for (const [k, v] of attrsFromProto(nd.attr)) attrs.set(k, substitutePlaceholders(v, lookup, `${where}: node ${nd.name} attr ${k}`));
+    // substituted in place (replacing a key's value keeps the Map's order); plain values have
+    // nothing to substitute
+    const attrs = attrsFromProto(nd.attr);
+    attrs.forEach((v, k) => {
+      if (v.kind === 'placeholder' || v.kind === 'func' || v.kind === 'list') attrs.set(k, substitutePlaceholders(v, lookup, `${where}: node ${nd.name} attr ${k}`));
+    });
     const node: IrNode = { name: prefix + nd.name, op: nd.op, inputs: [], device: nd.device, attrs };
     if (nd.experimentalDebugInfo || nd.experimentalType || nd.$unknown?.length) {
       node.extra = {
@@ -231,10 +235,11 @@ export function instantiateFunction(fdef: FunctionDef, options: InstantiateOptio
     throw functionError(where, `${whereRef} references ${JSON.stringify(ref)}, which is neither an input arg nor a body node output`, fname);
   };
 
-  for (const [name, { nd, node }] of body) {
+  for (const { nd, node } of body.values()) {
+    const name = nd.name;
     const inputsOut: IrInput[] = [];
+    const whereRef = `node ${name}`;
     for (const s of nd.input) {
-      const whereRef = `node ${name}`;
       if (s.startsWith('^')) {
         const c = s.slice(1);
         if (body.has(c)) inputsOut.push({ node: prefix + c, output: -1, control: true });

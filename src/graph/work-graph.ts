@@ -74,10 +74,12 @@ export function rewriteTensors(g: WorkGraph, map: ReadonlyMap<string, TensorRef>
     }
   };
   for (const n of g.nodes.values()) {
-    for (const [k, i] of n.inputs.entries()) {
+    const inputs = n.inputs;
+    for (let k = 0; k < inputs.length; k++) {
+      const i = inputs[k]!;
       if (i.control) continue;
       const r = resolve(i);
-      if (r !== i) n.inputs[k] = dataEdge(r);
+      if (r !== i) inputs[k] = dataEdge(r);
     }
   }
   g.outputs = g.outputs.map(resolve);

@@ -99,14 +99,15 @@ export function attrToProto(v: IrAttrValue): AttrValue {
 /** Converts an attr map (NodeDef.attr, NameAttrList.attr). */
 export function attrsFromProto(attrs: Map<string, AttrValue>): Map<string, IrAttrValue> {
   const out = new Map<string, IrAttrValue>();
-  for (const [k, v] of attrs) out.set(k, attrFromProto(v));
+  // (forEach: no [key, value] array per entry, which for-of makes in cold code)
+  attrs.forEach((v, k) => out.set(k, attrFromProto(v)));
   return out;
 }
 
 /** Converts an attr map back to protobuf AttrValues. */
 export function attrsToProto(attrs: Map<string, IrAttrValue>): Map<string, AttrValue> {
   const out = new Map<string, AttrValue>();
-  for (const [k, v] of attrs) out.set(k, attrToProto(v));
+  attrs.forEach((v, k) => out.set(k, attrToProto(v)));
   return out;
 }
 

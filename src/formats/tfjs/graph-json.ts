@@ -108,7 +108,9 @@ function planJson(plan: JsonPlan, msg: Record<string, unknown>): { [k: string]: 
         const m = v instanceof Map ? v : new Map(Object.entries(v as object));
         if (m.size === 0) continue;
         const o: { [k: string]: JsonValue } = {};
-        for (const [k, mv] of m) o[String(k)] = f.value(mv);
+        m.forEach((mv, k) => {
+          o[String(k)] = f.value(mv);
+        });
         out[f.name] = o;
         break;
       }
