@@ -241,3 +241,63 @@ export function addNodes(g: WorkGraph, nodes: Iterable<IrNode>): void {
     g.nodes.set(n.name, n);
   }
 }
+
+/**
+ * Consumers of every node, built once per pass in one scan so that lookups cost the number of
+ * consumers, not the number of nodes. The index keeps, per producer, the names of nodes that
+ * read it (a superset: lookups re-check each candidate's current inputs, so removed or
+ * rewired nodes drop out by themselves). A pass that adds a node or gives a node new inputs
+ * calls {@link ConsumerIndex.touch} on it.
+ */
+export class ConsumerIndex {
+  private readonly users = new Map<string, Set<string>>();
+
+  constructor(private readonly g: WorkGraph) {
+    for (const n of g.nodes.values()) this.touch(n);
+  }
+
+  /** Records the inputs of `n` (a new node, or one whose inputs changed). */
+  touch(n: IrNode): void {
+    for (const i of n.inputs) {
+      let s = this.users.get(i.node);
+      if (!s) this.users.set(i.node, (s = new Set()));
+      s.add(n.name);
+    }
+  }
+
+  /** Data consumers of output `output` of `name` (all outputs when undefined). */
+  data(name: string, output?: number): { node: IrNode; index: number }[] {
+    const out: { node: IrNode; index: number }[] = [];
+    const s = this.users.get(name);
+    if (!s) return out;
+    for (const user of s) {
+      const n = this.g.nodes.get(user);
+      if (!n) continue;
+      n.inputs.forEach((i, index) => {
+        if (!i.control && i.node === name && (output === undefined || i.output === output)) out.push({ node: n, index });
+      });
+    }
+    return out;
+  }
+
+  /** Nodes that read `name` now, through a data or a control edge. */
+  all(name: string): IrNode[] {
+    const out: IrNode[] = [];
+    for (const user of this.users.get(name) ?? []) {
+      const n = this.g.nodes.get(user);
+      if (n && n.inputs.some((i) => i.node === name)) out.push(n);
+    }
+    return out;
+  }
+
+  /** True when any node has a control edge from `name`. */
+  hasControl(name: string): boolean {
+    const s = this.users.get(name);
+    if (!s) return false;
+    for (const user of s) {
+      const n = this.g.nodes.get(user);
+      if (n && n.inputs.some((i) => i.control && i.node === name)) return true;
+    }
+    return false;
+  }
+}

@@ -45,7 +45,7 @@ import { reshapeTableLookups } from '../../graph/passes/tables.js';
 import { protoToJson, type JsonValue } from './graph-json.js';
 import { quantizeValues, resolveQuantization, type QuantizeSpec } from './layers-quantize.js';
 import { encodeStrings, writeWeightGroup, DEFAULT_SHARD_SIZE_BYTES, type TfjsQuantization, type TfjsWeightDType, type TfjsWeightGroup, type TfjsWeightStream, type TfjsWeightTensor, type WeightSink } from './shards.js';
-import { f32ToF16Sync, minMaxSync, quantizeAffineRangeSync } from '../../kernels/index.js';
+import { f16ToF32Sync, f32ToF16Sync, minMaxSync, quantizeAffineRangeSync } from '../../kernels/index.js';
 
 /** Input formats of {@link convertToGraphModel}. */
 export type GraphModelInputFormat = 'tf_saved_model' | 'tf_frozen_model';
@@ -256,15 +256,7 @@ function tfjsBytes(w: IrWeight, bytes: Uint8Array): Uint8Array {
   switch (w.dataType) {
     case DataType.DT_DOUBLE: return new Uint8Array(Float32Array.from(new Float64Array(b)).buffer);
     case DataType.DT_COMPLEX128: return new Uint8Array(Float32Array.from(new Float64Array(b)).buffer);
-    case DataType.DT_HALF: {
-      const h = new Uint16Array(b);
-      const f = new Float32Array(h.length);
-      for (let i = 0; i < h.length; i++) {
-        const v = h[i], s = v & 0x8000 ? -1 : 1, e = (v >> 10) & 0x1f, m = v & 0x3ff;
-        f[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-      }
-      return new Uint8Array(f.buffer);
-    }
+    case DataType.DT_HALF: return new Uint8Array(f16ToF32Sync(new Uint16Array(b)).buffer); // numpy's astype(float32), NaN payloads kept
     case DataType.DT_INT64: return new Uint8Array(Int32Array.from(new BigInt64Array(b), (v) => Number(BigInt.asIntN(32, v))).buffer);
     case DataType.DT_INT16: return new Uint8Array(Int32Array.from(new Int16Array(b)).buffer);
     case DataType.DT_INT8: return new Uint8Array(Int32Array.from(new Int8Array(b)).buffer);

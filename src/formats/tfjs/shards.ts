@@ -74,8 +74,7 @@ export interface WeightSink {
   /**
    * A writable view of the shard buffer at the current position: at least 1 and at most `max`
    * bytes, never past the end of the current shard or of the tensor's bytes. Fill a prefix
-   * of it and {@link commit} that many bytes before the next call. The 16 bytes after the
-   * view's end (in `view.buffer`) are scratch space that the producer may overwrite.
+   * of it and {@link commit} that many bytes before the next call.
    */
   region(max: number): Promise<Uint8Array>;
   /** Accepts the first `n` bytes of the last {@link region}. */
@@ -313,8 +312,6 @@ function manifestEntry(t: Pick<TfjsWeightTensor, 'name' | 'shape' | 'dtype' | 'q
  * cost few syscalls) and streamed tensors are produced into it; min(shard size, 4 MiB).
  */
 const WRITE_BUFFER_BYTES = 4 << 20;
-/** Scratch bytes after every {@link WeightSink.region} (see there). */
-const REGION_SLACK = 16;
 const SMALL_WRITE = 64 << 10;
 /**
  * Shards whose fsync may still be running while the next shards are written (each holds a
@@ -386,7 +383,7 @@ export async function writeWeightGroup(
   let total = 0;
   const bufSize = Math.min(shardSize, WRITE_BUFFER_BYTES);
   // Two buffers: one is filled while the other's write is in flight.
-  const buffers = [new Uint8Array(bufSize + REGION_SLACK), new Uint8Array(bufSize + REGION_SLACK)] as const;
+  const buffers = [new Uint8Array(bufSize), new Uint8Array(bufSize)] as const;
   let staging: Uint8Array = buffers[0];
   let inflight: Promise<unknown> | null = null; // the other buffer's write; settles to its error or null
   const awaitInflight = async (): Promise<void> => {

@@ -9,7 +9,8 @@
  */
 import type { IrNode } from '../../ir/types.js';
 import { DataType } from '../../proto/types.generated.js';
-import { ConsumerIndex, numElements, prefetchConsts, protectedNodes, readConst, setConst, type ConstValue, type OptGraph } from './graph.js';
+import { numElements, prefetchConsts, protectedNodes, readConst, setConst, type ConstValue, type OptGraph } from './graph.js';
+import { ConsumerIndex } from '../work-graph.js';
 
 /** Largest tensor (elements) the pass reads or produces. */
 export const MAX_FOLD_ELEMENTS = 4096;

@@ -19,7 +19,8 @@ import type { IrNode } from '../../ir/types.js';
 import { attr } from '../../ir/attrs.js';
 import { DataType } from '../../proto/types.generated.js';
 import { scalePerChannel, scalePerChannelSync } from '../../kernels/index.js';
-import { ConsumerIndex, freshName, protectedNodes, readConst, setConst, setConstBytes, stringAttr, type OptGraph } from './graph.js';
+import { freshName, protectedNodes, readConst, setConst, setConstBytes, stringAttr, type OptGraph } from './graph.js';
+import { ConsumerIndex } from '../work-graph.js';
 
 /** Candidate filters read ahead of the one being folded. */
 const PREFETCH = 4;

@@ -14,7 +14,8 @@
 import type { IrNode } from '../../ir/types.js';
 import { attr, emptyAttrList } from '../../ir/attrs.js';
 import { DataType } from '../../proto/types.generated.js';
-import { ConsumerIndex, nodeType, protectedNodes, stringAttr, type OptGraph } from './graph.js';
+import { nodeType, protectedNodes, stringAttr, type OptGraph } from './graph.js';
+import { ConsumerIndex } from '../work-graph.js';
 
 const FUSED_NAME: Record<string, string> = { Conv2D: '_FusedConv2D', DepthwiseConv2dNative: 'FusedDepthwiseConv2dNative', MatMul: '_FusedMatMul' };
 /** Activations tfjs can run fused. */

@@ -42,7 +42,7 @@ import { functionsReferencedBy, functionsReferencedByAttrs } from '../../ir/vali
 import { smallTensorProto } from '../../ir/weights.js';
 import { instantiateFunction } from '../function-body.js';
 import { OpRegistry } from '../op-registry.js';
-import { addNodes, controlEdge, controlInputs, dataEdge, dataInputs, rewriteControl, rewriteTensors, sortTopologically, tensorKey, uniqueName, type WorkGraph } from '../work-graph.js';
+import { addNodes, controlEdge, controlInputs, dataEdge, dataInputs, rewriteControl, rewriteTensors, sortTopologically, tensorKey, uniqueName, ConsumerIndex, type WorkGraph } from '../work-graph.js';
 import { liftConstants } from './constants.js';
 import { inlineFunctionCalls } from './inline.js';
 
@@ -96,36 +96,17 @@ class Lowerer {
     private readonly options: LowerControlFlowOptions,
   ) {}
 
-  /**
-   * producer name -> nodes with an input from it (data or control), built on first use and
-   * kept up to date by {@link add} and {@link replace}; may hold stale entries (nodes removed,
-   * or no longer reading the producer), so readers check the node's inputs.
-   */
-  private consumerIndex: Map<string, Set<IrNode>> | null = null;
-
-  private index(n: IrNode): void {
-    const idx = this.consumerIndex;
-    if (!idx) return;
-    for (const i of n.inputs) {
-      let set = idx.get(i.node);
-      if (!set) idx.set(i.node, (set = new Set()));
-      set.add(n);
-    }
-  }
+  /** Consumers of every node (data or control), built on first use and kept up to date by {@link add} and {@link replace}. */
+  private users: ConsumerIndex | null = null;
 
   private consumers(name: string): IrNode[] {
-    if (!this.consumerIndex) {
-      this.consumerIndex = new Map();
-      for (const n of this.g.nodes.values()) this.index(n);
-    }
-    const out: IrNode[] = [];
-    for (const n of this.consumerIndex.get(name) ?? []) if (this.g.nodes.get(n.name) === n && n.inputs.some((i) => i.node === name)) out.push(n);
-    return out;
+    this.users ??= new ConsumerIndex(this.g);
+    return this.users.all(name);
   }
 
   private add(n: IrNode): IrNode {
     addNodes(this.g, [n]);
-    this.index(n);
+    this.users?.touch(n);
     this.stats.addedNodes++;
     return n;
   }
@@ -232,10 +213,7 @@ class Lowerer {
     rewriteTensors(view, data);
     rewriteControl(view, new Map([[node.name, done]]));
     g.outputs = view.outputs;
-    const idx = this.consumerIndex!;
-    idx.delete(node.name);
-    for (const i of node.inputs) idx.get(i.node)?.delete(node);
-    for (const n of consumers) this.index(n);
+    for (const n of consumers) this.users!.touch(n);
     if (g.keep.delete(node.name)) for (const d of done) g.keep.add(d);
     if (named.some((k) => k >= 0) && outputs.length) {
       const types = getAttrs.getTypeList(node, node.op.endsWith('While') ? 'T' : 'Tout');

@@ -217,3 +217,27 @@ describe('string constants', () => {
     for (const v of got) expect(v >= 0 && v < 7).toBe(true);
   });
 });
+
+describe('float16 constants', () => {
+  it('are stored as float32, converted as numpy astype(float32) does (NaN payload kept)', async () => {
+    // IEEE binary16 bit patterns and their binary32 images: 1, -2, the smallest subnormal, the
+    // largest finite, +Inf, and a quiet NaN with payload 0x201 (shifted left by 13 in binary32).
+    const half = [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x7e01];
+    const want = [0x3f800000, 0xc0000000, 0x33800000, 0x477fe000, 0x7f800000, 0x7fc02000];
+    const g = {
+      node: [
+        { name: 'h', op: 'Const', attr: { dtype: { type: 'DT_HALF' }, value: { tensor: { dtype: 'DT_HALF', tensorShape: { dim: [{ size: '6' }] }, tensorContent: Buffer.from(new Uint16Array(half).buffer).toString('base64') } } } },
+        { name: 'c', op: 'Cast', input: ['h'], attr: { SrcT: { type: 'DT_HALF' }, DstT: { type: 'DT_FLOAT' } } },
+      ],
+      versions: { producer: 1000 },
+    };
+    const pb = path.join(tmp, 'half.pb');
+    fs.writeFileSync(pb, messageCodec('tensorflow.GraphDef').encode(protoFromJson<GraphDef>('tensorflow.GraphDef', g)));
+    const out = path.join(tmp, 'half');
+    await convertToGraphModel(pb, out, { outputNodeNames: ['c'], optimize: false });
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8'));
+    expect(json.weightsManifest[0].weights).toEqual([{ name: 'h', shape: [6], dtype: 'float32' }]);
+    const bin = fs.readFileSync(path.join(out, 'group1-shard1of1.bin'));
+    expect([...new Uint32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength))]).toEqual(want);
+  });
+});
