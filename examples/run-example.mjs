@@ -19,7 +19,8 @@ const expected = JSON.parse(fs.readFileSync(path.join(here, 'mlp_savedmodel.expe
 
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.dirname(out), { recursive: true });
-const cli = [path.join(root, 'dist', 'cli', 'main.js'), 'convert', path.join(here, 'mlp_savedmodel'), out, '--output-format=tfjs_graph_model'];
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const cli = [path.join(root, pkg.bin.tfexport), 'convert', path.join(here, 'mlp_savedmodel'), out, '--output-format=tfjs_graph_model'];
 console.log(`$ tfexport ${cli.slice(1).map((a) => path.relative(process.cwd(), a) || a).join(' ')}`);
 const r = spawnSync(process.execPath, cli, { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);

@@ -17,7 +17,7 @@ npx prebuildify --napi --strip >prebuild.log 2>&1 || { cat prebuild.log; exit 1;
 rm -rf build
 ls prebuilds/*/
 node --input-type=module -e "
-import * as t from './dist/index.js';
+import * as t from './dist/bundle/index.js'; // the package entry (package.json exports)
 const crc = t.crc32c(new TextEncoder().encode('123456789'));
 if ((await crc) !== 0xe3069283) throw new Error('crc32c mismatch from the prebuild');
 const q = t.quantizeAffineSync ? t.quantizeAffineSync(new Float32Array([0, -0.1, 1.2]), 'uint8') : null;

@@ -26,8 +26,7 @@ let failed = 0;
 let skipped = 0;
 
 console.log('== build: TypeScript and the native addon (incremental)');
-if (run(bin('tsc'), ['-p', 'tsconfig.json']).status !== 0) process.exit(1);
-if (fs.existsSync(path.join(root, 'dist', 'cli', 'main.js'))) fs.chmodSync(path.join(root, 'dist', 'cli', 'main.js'), 0o755);
+if (run(process.execPath, [path.join('scripts', 'build-ts.mjs')]).status !== 0) process.exit(1);
 if (run(bin('cmake-js'), ['compile', '--out', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) {
   console.error('native addon build failed');
   process.exit(1);

@@ -2,10 +2,10 @@
 /**
  * tfexport: the package root. Re-exports the public API; each area adds its own block.
  */
-import { createRequire } from 'node:module';
+import { packageInfo } from './util/package-info.js';
 
 /** The package version (from package.json). */
-export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const version: string = packageInfo().version;
 
 // Errors
 export {

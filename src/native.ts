@@ -5,10 +5,10 @@
  * imports this module.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
 import { nativeErrorFactory, NativeError } from './errors.js';
+import { packageInfo } from './util/package-info.js';
 
 /** Tfjs affine parameters as computed natively. */
 export interface NativeAffineParams {
@@ -132,7 +132,7 @@ export interface NativeBinding {
 }
 
 /** The package root (where package.json, prebuilds/ and build/ live). */
-export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const packageRoot: string = packageInfo().root;
 
 let cached: { binding: NativeBinding | null; error: Error | null } | undefined;
 

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Spawns the built bin (node dist/cli/main.js) and checks stdout, stderr and exit codes.
- * dist/ is (re)built with tsc once in beforeAll.
+ * Spawns the built bin (package.json's `bin`, the bundle) and checks stdout, stderr and exit
+ * codes. dist/ and the bundle are (re)built once in beforeAll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repoRoot, 'dist', 'cli', 'main.js');
+import { buildPackage, packageBin as bin, repoRoot } from '../helpers/paths.js';
+
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 let work: string;
 
@@ -41,13 +40,10 @@ function expectOneError(r: Result, code: string, exit: number): string {
 }
 
 beforeAll(() => {
-  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.json')], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    // Type errors elsewhere in the tree still emit JS; only a missing bin is fatal here.
-    console.warn(`tsc exited with ${r.status}:\n${r.stdout}${r.stderr}`);
-  }
-  if (!existsSync(bin)) throw new Error(`build failed: ${bin} missing\n${r.stdout}${r.stderr}`);
+  const failed = buildPackage();
+  // Type errors elsewhere in the tree still emit JS; only a missing bin is fatal here.
+  if (failed) console.warn(failed);
+  if (!existsSync(bin)) throw new Error(`build failed: ${bin} missing\n${failed}`);
   work = mkdtempSync(path.join(os.tmpdir(), 'tfexport-cli-'));
   mkdirSync(path.join(work, 'model'));
   writeFileSync(path.join(work, 'model', 'saved_model.pb'), 'x');

@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, sharedFixturesDir } from '../../helpers/paths.js';
+import { buildPackage, packageBin as bin, sharedFixturesDir } from '../../helpers/paths.js';
 
-const bin = path.join(repoRoot, 'dist', 'cli', 'main.js');
 const have = fs.existsSync(sharedFixturesDir);
 if (!have) console.warn(`[tfjs-graph cli] SKIPPED: ${sharedFixturesDir} is absent`);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tfexport-graph-cli-'));
@@ -20,9 +19,8 @@ function run(args: string[]) {
 
 describe.skipIf(!have)('tfexport convert to tfjs_graph_model', () => {
   beforeAll(() => {
-    const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.json')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
+    const failed = buildPackage();
+    if (failed) throw new Error(failed);
   }, 180_000);
 
   it('converts a SavedModel signature with tensorflowjs_converter flags', () => {
