@@ -19,7 +19,6 @@
  * Differences from tensorflowjs_converter 4.22: grappler's arithmetic optimizer is not run;
  * `Tanh`/`Selu` are not fused (tfjs has no fused kernel for them).
  */
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { NativeError, UnsupportedOpError, ValidationError } from '../../errors.js';
 import { fromGraphDef, graphDefStructure } from '../../ir/graphdef.js';
@@ -33,7 +32,7 @@ import { messageCodec } from '../../proto/index.js';
 import type { FunctionDef, GraphDef, TensorProto } from '../../proto/types.generated.js';
 import { DataType } from '../../proto/types.generated.js';
 import { dataTypeEnumName } from '../../proto/dtypes.js';
-import { atomicOutputDir, checkOutputDir } from '../../util/atomic.js';
+import { atomicOutputDir, checkOutputDir, writeFileAtomic } from '../../util/atomic.js';
 import { packageInfo } from '../../util/package-info.js';
 import { tryDetectFormat } from '../detect.js';
 import { decodeGraphDef, readProtoFile } from '../graphdef/read.js';
@@ -594,7 +593,8 @@ export async function convertToGraphModel(input: string, output: string, options
           json.initializerSignature = { outputs: Object.fromEntries(init.outputs.map((o) => [o.tensor, resource(o.tensor, o.resourceId)])) };
         }
         if (Object.keys(metadata).length) json.userDefinedMetadata = metadata;
-        await fsp.writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+        // fsynced like the shards: the directory is renamed into place only once all of it is on disk
+        await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
         return group;
       },
       { overwrite: options.overwrite },
