@@ -22,11 +22,13 @@ afterEach(async () => {
 });
 
 describe('tempSiblingPath', () => {
-  it('names a hidden sibling with pid and random suffix', () => {
+  it('names a hidden sibling with pid, call counter and random suffix, never the same twice', () => {
     const p = tempSiblingPath(path.join(root, 'out'));
     expect(path.dirname(p)).toBe(root);
-    expect(path.basename(p)).toMatch(new RegExp(`^\\.out\\.tmp-${process.pid}-[0-9a-f]{8}$`));
-    expect(tempSiblingPath(path.join(root, 'out'))).not.toBe(p);
+    expect(path.basename(p)).toMatch(new RegExp(`^\\.out\\.tmp-${process.pid}-\\d+-[0-9a-f]{8}$`));
+    const names = new Set(Array.from({ length: 1000 }, () => tempSiblingPath(path.join(root, 'out'))));
+    expect(names.size).toBe(1000);
+    expect(names.has(p)).toBe(false);
     expect(path.basename(tempSiblingPath(path.join(root, 'out'), 'old'))).toMatch(/^\.out\.old-/);
   });
 });
@@ -81,7 +83,7 @@ describe('atomicOutputDir', () => {
     const result = await atomicOutputDir(out, async (tmp) => {
       seen = tmp;
       expect(path.dirname(tmp)).toBe(path.dirname(out));
-      expect(path.basename(tmp)).toMatch(/^\.model\.tmp-\d+-[0-9a-f]{8}$/);
+      expect(path.basename(tmp)).toMatch(/^\.model\.tmp-\d+-\d+-[0-9a-f]{8}$/);
       expect(existsSync(out)).toBe(false);
       await writeFileAtomic(path.join(tmp, 'model.json'), '{}');
       await fsp.mkdir(path.join(tmp, 'sub'));
