@@ -364,74 +364,84 @@ export async function openSavedModel(dir: string, options: SavedModelOptions = {
     throw new FormatError('ERR_TFEXPORT_UNSUPPORTED_FORMAT', `${cpb}: chunked SavedModel (saved_model.cpb, written for protos over 2 GB) is not supported yet`, { file: cpb });
   }
   const lazy = options.lazyFunctions === false ? undefined : LAZY_TYPES;
-  const proto = messageCodec('tensorflow.SavedModel').decode(await readProtoFile(file), { file, lazy });
-  if (proto.metaGraphs.length === 0) throw new FormatError('ERR_TFEXPORT_SAVED_MODEL', `${file}: SavedModel has no MetaGraphs`, { file, field: 'meta_graphs' });
-  const tags = [...(options.tags ?? DEFAULT_TAGS)];
-  let metaGraphIndex: number;
-  try {
-    metaGraphIndex = selectMetaGraph(proto, tags, file);
-  } catch (e) {
-    if (!options.fallbackToFirstMetaGraph) throw e;
-    metaGraphIndex = 0;
-  }
-  const metaGraph = proto.metaGraphs[metaGraphIndex]!;
-
-  const signatures = [...metaGraph.signatureDef]
-    .filter(([k]) => k !== INIT_OP_SIGNATURE_KEY)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([k, v]) => signatureInfo(k, v));
-
-  const assetsDir = path.join(resolved, 'assets');
-  const assets: AssetInfo[] = [];
-  for (const def of assetFileDefs(metaGraph, file)) {
-    const p = path.join(assetsDir, def.filename);
-    if (path.relative(assetsDir, p).startsWith('..') || path.isAbsolute(def.filename)) {
-      throw new FormatError('ERR_TFEXPORT_SAVED_MODEL', `${file}: asset file name ${JSON.stringify(def.filename)} escapes the assets/ directory`, {
-        file,
-        field: 'asset_file_def.filename',
-      });
-    }
-    assets.push({ filename: def.filename, tensorName: def.tensorInfo?.name ?? null, path: p, exists: await exists(p) });
-  }
-
-  let fingerprint: FingerprintDef | null = null;
+  const bytes = await readProtoFile(file);
+  // The side files are read while saved_model.pb decodes (their I/O overlaps the decode);
+  // every one is awaited below, and an opened bundle is closed if anything fails.
   const fingerprintFile = path.join(resolved, 'fingerprint.pb');
-  if (await exists(fingerprintFile)) {
-    fingerprint = messageCodec('tensorflow.FingerprintDef').decode(await readProtoFile(fingerprintFile), { file: fingerprintFile });
-  }
-
-  let variables: TensorBundle | null = null;
-  let checkpointObjectGraph: TrackableObjectGraph | null = null;
+  const fingerprintBytes = exists(fingerprintFile).then((yes) => (yes ? readProtoFile(fingerprintFile) : null));
   const prefix = path.join(resolved, 'variables', 'variables');
-  if (await exists(`${prefix}.index`)) {
-    variables = await openTensorBundle(prefix);
+  const bundle = exists(`${prefix}.index`).then((yes) => (yes ? openTensorBundle(prefix) : null));
+  const assetsExtra = listDir(path.join(resolved, 'assets.extra'));
+  const settled = Promise.allSettled([fingerprintBytes, bundle, assetsExtra]);
+  try {
+    const proto = messageCodec('tensorflow.SavedModel').decode(bytes, { file, lazy });
+    if (proto.metaGraphs.length === 0) throw new FormatError('ERR_TFEXPORT_SAVED_MODEL', `${file}: SavedModel has no MetaGraphs`, { file, field: 'meta_graphs' });
+    const tags = [...(options.tags ?? DEFAULT_TAGS)];
+    let metaGraphIndex: number;
     try {
-      checkpointObjectGraph = await readObjectGraph(variables);
+      metaGraphIndex = selectMetaGraph(proto, tags, file);
     } catch (e) {
-      await variables.close();
-      rethrowWithField(e, OBJECT_GRAPH_KEY);
+      if (!options.fallbackToFirstMetaGraph) throw e;
+      metaGraphIndex = 0;
     }
-  }
+    const metaGraph = proto.metaGraphs[metaGraphIndex]!;
 
-  return new SavedModelReader({
-    dir: resolved,
-    file,
-    proto,
-    schemaVersion: Number(proto.savedModelSchemaVersion),
-    metaGraphTags: proto.metaGraphs.map((m) => [...(m.metaInfoDef?.tags ?? [])]),
-    tags: [...(metaGraph.metaInfoDef?.tags ?? tags)],
-    metaGraphIndex,
-    metaGraph,
-    tensorflowVersion: metaGraph.metaInfoDef?.tensorflowVersion ?? '',
-    tensorflowGitVersion: metaGraph.metaInfoDef?.tensorflowGitVersion ?? '',
-    graphProducer: metaGraph.graphDef?.versions?.producer ?? 0,
-    signatures,
-    initOp: initOpOf(metaGraph),
-    assets,
-    assetsExtra: await listDir(path.join(resolved, 'assets.extra')),
-    fingerprint,
-    objectGraph: metaGraph.objectGraphDef ?? null,
-    variables,
-    checkpointObjectGraph,
-  });
+    const signatures = [...metaGraph.signatureDef]
+      .filter(([k]) => k !== INIT_OP_SIGNATURE_KEY)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([k, v]) => signatureInfo(k, v));
+
+    const assetsDir = path.join(resolved, 'assets');
+    const assets: AssetInfo[] = [];
+    for (const def of assetFileDefs(metaGraph, file)) {
+      const p = path.join(assetsDir, def.filename);
+      if (path.relative(assetsDir, p).startsWith('..') || path.isAbsolute(def.filename)) {
+        throw new FormatError('ERR_TFEXPORT_SAVED_MODEL', `${file}: asset file name ${JSON.stringify(def.filename)} escapes the assets/ directory`, {
+          file,
+          field: 'asset_file_def.filename',
+        });
+      }
+      assets.push({ filename: def.filename, tensorName: def.tensorInfo?.name ?? null, path: p, exists: await exists(p) });
+    }
+
+    const fpBytes = await fingerprintBytes;
+    const fingerprint: FingerprintDef | null = fpBytes ? messageCodec('tensorflow.FingerprintDef').decode(fpBytes, { file: fingerprintFile }) : null;
+
+    const variables = await bundle;
+    let checkpointObjectGraph: TrackableObjectGraph | null = null;
+    if (variables) {
+      try {
+        checkpointObjectGraph = await readObjectGraph(variables);
+      } catch (e) {
+        rethrowWithField(e, OBJECT_GRAPH_KEY);
+      }
+    }
+
+    return new SavedModelReader({
+      dir: resolved,
+      file,
+      proto,
+      schemaVersion: Number(proto.savedModelSchemaVersion),
+      metaGraphTags: proto.metaGraphs.map((m) => [...(m.metaInfoDef?.tags ?? [])]),
+      tags: [...(metaGraph.metaInfoDef?.tags ?? tags)],
+      metaGraphIndex,
+      metaGraph,
+      tensorflowVersion: metaGraph.metaInfoDef?.tensorflowVersion ?? '',
+      tensorflowGitVersion: metaGraph.metaInfoDef?.tensorflowGitVersion ?? '',
+      graphProducer: metaGraph.graphDef?.versions?.producer ?? 0,
+      signatures,
+      initOp: initOpOf(metaGraph),
+      assets,
+      assetsExtra: await assetsExtra,
+      fingerprint,
+      objectGraph: metaGraph.objectGraphDef ?? null,
+      variables,
+      checkpointObjectGraph,
+    });
+  } catch (e) {
+    // wait for the side reads (no unhandled rejection), then release an opened bundle
+    const [, b] = await settled;
+    if (b.status === 'fulfilled') await b.value?.close();
+    throw e;
+  }
 }

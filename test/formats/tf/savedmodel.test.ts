@@ -231,6 +231,28 @@ describe('unsupported and corrupt SavedModels', () => {
     }
   });
 
+  it.skipIf(!fixturesDir || !fs.existsSync('/proc/self/fd'))('a failed open leaves no file open (the variables read alongside the decode are closed)', async () => {
+    const openFds = () => fs.readdirSync('/proc/self/fd').length;
+    const src = fixture('savedmodel/tfserving_half_plus_two_tf2_cpu');
+    // decodes, then fails on the tags: the bundle was opened meanwhile
+    const before = openFds();
+    await expect(openSavedModel(src, { tags: ['no-such-tag'] })).rejects.toThrow(/no MetaGraph tagged/);
+    expect(openFds()).toBe(before);
+    // fails in the decode
+    const dir = fs.mkdtempSync(path.join(tmpRoot, 'fds'));
+    copyWritable(src, dir);
+    const pb = path.join(dir, 'saved_model.pb');
+    fs.writeFileSync(pb, fs.readFileSync(pb).subarray(0, 100));
+    await expect(openSavedModel(dir)).rejects.toThrow(FormatError);
+    expect(openFds()).toBe(before);
+    // and a successful open holds the data shard only until close()
+    const sm = await openSavedModel(src);
+    await sm.readVariable(sm.variableList()[0]!.key);
+    expect(openFds()).toBeGreaterThan(before);
+    await sm.close();
+    expect(openFds()).toBe(before);
+  });
+
   it('a directory without a SavedModel is an IoError', async () => {
     await expect(openSavedModel(fs.mkdtempSync(path.join(tmpRoot, 'empty')))).rejects.toThrow(IoError);
   });
