@@ -126,6 +126,26 @@ describe('foldConstants', () => {
     expect(g.weights.get('add')!.shape).toEqual([1, 3]);
     expect(g.nodes.get('y')!.op).toBe('Add');
   });
+  it('folds float32 Sub/Mul/RealDiv/Maximum/Add with each broadcast mode, rounded to float32 as TF computes them', async () => {
+    // a [2,3] with b of shape [2,3] (elementwise), [] (scalar) and [2,1] (broadcast column)
+    const a = [0.1, -2.5, 3.3, 1e-8, 7, -0.7];
+    const bs: [number[], number[]][] = [[[2, 3], [0.3, 0.2, -1.1, 3, 1e8, 0.9]], [[], [0.3]], [[2, 1], [1.7, -0.01]]];
+    const f32 = (v: number) => Math.fround(v);
+    const ref: Record<string, (x: number, y: number) => number> = { Sub: (x, y) => x - y, Mul: (x, y) => x * y, RealDiv: (x, y) => x / y, Maximum: Math.max, AddV2: (x, y) => x + y };
+    for (const [bShape, bVals] of bs) {
+      for (const op of Object.keys(ref)) {
+        const g = graph([node('r', op, ['a', 'b'])], ['out'], []);
+        g.nodes.set('out', node('out', 'Relu', ['r']));
+        setConst(g, 'a', F, [2, 3], a);
+        setConst(g, 'b', F, bShape, bVals);
+        expect(await foldConstants(g)).toBe(1);
+        const bAt = (k: number) => (bShape.length === 0 ? bVals[0] : bShape[1] === 1 ? bVals[Math.floor(k / 3)] : bVals[k]);
+        const want = a.map((x, k) => f32(ref[op](f32(x), f32(bAt(k)))));
+        expect(await values(g, 'r'), `${op} b${JSON.stringify(bShape)}`).toEqual(want);
+        expect(g.weights.get('r')!.shape).toEqual([2, 3]);
+      }
+    }
+  });
 });
 
 function conv(name: string, x: string, w: string, op = 'Conv2D'): IrNode {
