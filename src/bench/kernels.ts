@@ -14,7 +14,7 @@
  * which kernels with narrower inputs or outputs can be).
  */
 import os from 'node:os';
-import { requireNative, defaultThreads, type NativeBinding } from '../native.js';
+import { requireBenchBinding, defaultThreads, type BenchBinding } from '../kernels/bench-binding.js';
 import {
   crc32cRef,
   dequantizeAffineRef,
@@ -137,7 +137,7 @@ interface KernelCase {
   n: number;
   inputBytes: number;
   /** Native call with a thread count (null when the binding has no thread parameter). */
-  native: ((b: NativeBinding, threads: number) => void) | null;
+  native: ((b: BenchBinding, threads: number) => void) | null;
   threaded: boolean;
   js: () => void;
 }
@@ -178,10 +178,10 @@ export async function runKernelBench(options: KernelBenchOptions = {}): Promise<
   const allThreads = options.threads ?? defaultThreads();
   const wanted = (name: string) => !options.filter || options.filter.includes(name);
 
-  let native: NativeBinding | null = null;
+  let native: BenchBinding | null = null;
   let nativeError: string | undefined;
   try {
-    native = requireNative();
+    native = requireBenchBinding();
   } catch (e) {
     nativeError = (e as Error).message.split('\n')[0];
   }

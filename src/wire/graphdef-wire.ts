@@ -26,7 +26,7 @@
  * transferred or detached until the returned Promise settles.
  */
 import { FormatError, TfexportError, invalidParameter } from '../errors.js';
-import { requireNative, type NativeBinding, type NativeGraphDefScan } from '../native.js';
+import { requireWireBinding, type NativeGraphDefScan, type WireBinding } from '../kernels/wire-binding.js';
 
 /** A byte range in the buffer that was scanned (absolute offsets). */
 export interface ByteRange {
@@ -149,8 +149,8 @@ export interface JoinWeight {
 const WIRE_FORMAT_CODE = 'ERR_TFEXPORT_BAD_WIRE_FORMAT';
 const utf8 = new TextDecoder('utf-8');
 
-function native(): NativeBinding {
-  return requireNative();
+function native(): WireBinding {
+  return requireWireBinding();
 }
 
 function checkBytes(name: string, v: unknown): Uint8Array {

@@ -11,7 +11,7 @@
  * `ERR_TFEXPORT_SNAPPY` and the same message (test/formats/tf/sstable-native.test.ts).
  */
 import { FormatError, NativeError, TfexportError } from '../../errors.js';
-import { loadNative, type NativeBinding } from '../../native.js';
+import { loadSSTableBinding, type SSTableBinding } from '../../kernels/sstable-binding.js';
 
 /** Which implementation a table/snappy call uses: native when the addon loads ('auto'), or forced. */
 export type SSTableBackend = 'auto' | 'native' | 'ts';
@@ -24,9 +24,9 @@ const NATIVE_MAX_OUTPUT = 2 ** 30;
  * @internal
  * @throws NativeError when `backend` is 'native' and the addon (or its SSTable reader) is missing
  */
-export function sstableBinding(backend: SSTableBackend = 'auto'): NativeBinding | null {
+export function sstableBinding(backend: SSTableBackend = 'auto'): SSTableBinding | null {
   if (backend === 'ts') return null;
-  const { binding, error } = loadNative();
+  const { binding, error } = loadSSTableBinding();
   const ok = binding !== null && typeof binding.sstableParseBlockSync === 'function';
   if (ok) return binding;
   if (backend === 'native') {
@@ -57,7 +57,7 @@ export function fromNativeError(e: unknown, file: string, field: string, format:
   return new FormatError(e.code, format(what), { file, field });
 }
 
-function snappyNative(b: NativeBinding, src: Uint8Array, ctx: SnappyContext, maxOutput: number): Uint8Array {
+function snappyNative(b: SSTableBinding, src: Uint8Array, ctx: SnappyContext, maxOutput: number): Uint8Array {
   try {
     const out = new Uint8Array(b.snappyUncompressedLengthSync(src, maxOutput));
     b.sstableDecompressBlockSync(src, maxOutput, out);

@@ -19,7 +19,7 @@
 import fs from 'node:fs/promises';
 import { FormatError, IoError } from '../../errors.js';
 import { crc32cSync, maskCrc32c } from '../../kernels/index.js';
-import type { NativeBinding } from '../../native.js';
+import type { SSTableBinding } from '../../kernels/sstable-binding.js';
 import { fromNativeError, snappyDecompressWith, sstableBinding, type SSTableBackend } from './snappy.js';
 
 /** Size of the table footer. */
@@ -119,7 +119,7 @@ export function parseBlockWith(block: Uint8Array, file: string, field: string, b
 }
 
 /** Native record iteration: offsets come back, keys are rebuilt here, values are views. */
-function parseBlockNative(b: NativeBinding, block: Uint8Array, file: string, field: string): SSTableRecord[] {
+function parseBlockNative(b: SSTableBinding, block: Uint8Array, file: string, field: string): SSTableRecord[] {
   let parsed;
   try {
     parsed = b.sstableParseBlockSync(block);
@@ -204,7 +204,7 @@ async function readBlock(
   h: BlockHandle,
   dataEnd: number,
   field: string,
-  b: NativeBinding | null,
+  b: SSTableBinding | null,
 ): Promise<{ block: Uint8Array; snappy: boolean }> {
   if (h.size > MAX_BLOCK_SIZE) throw corrupt(file, field, `block size ${h.size} exceeds the ${MAX_BLOCK_SIZE}-byte limit`);
   if (h.offset + h.size + BLOCK_TRAILER_SIZE > dataEnd) {
@@ -229,7 +229,7 @@ async function readBlock(
 }
 
 /** Native CRC, type and snappy handling of a block read with its trailer. */
-function checkBlockNative(b: NativeBinding, raw: Uint8Array, file: string, field: string): { block: Uint8Array; snappy: boolean } {
+function checkBlockNative(b: SSTableBinding, raw: Uint8Array, file: string, field: string): { block: Uint8Array; snappy: boolean } {
   let info;
   try {
     info = b.sstableCheckBlockSync(raw, MAX_BLOCK_SIZE);
@@ -308,7 +308,7 @@ export async function readSSTableWith(file: string, backend: SSTableBackend): Pr
 }
 
 /** Footer handles (metaindex, index), natively. */
-function footerNative(b: NativeBinding, footer: Uint8Array, file: string): [BlockHandle, BlockHandle] {
+function footerNative(b: SSTableBinding, footer: Uint8Array, file: string): [BlockHandle, BlockHandle] {
   try {
     const f = b.sstableFooterSync(footer);
     return [{ offset: f.metaOffset, size: f.metaSize }, { offset: f.indexOffset, size: f.indexSize }];
