@@ -105,6 +105,29 @@ describe.skipIf(!python)('tfjs graph models with hash tables / debug ops vs Tens
     }
   });
 
+  it('cond_table: lookups inside cond branches run when control flow is lowered (default); kept as v2 functions they are refused (tfjs has no hash tables there)', async () => {
+    const c = caseOf('cond_table');
+    const { r, json, dir } = await convert('cond_table', 'tfjs');
+    expect(json.modelTopology.library?.function ?? []).toEqual([]);
+    expect(ops(json.modelTopology.node).filter((o: string) => o === 'LookupTableFindV2')).toHaveLength(2);
+    expect((await run(dir, r, c)).out).toEqual(c.outputs.out!.data);
+    // --control-flow-v2: the branch functions look the table up, which tfjs 4.22 cannot run
+    const out = path.join(tmp, 'cond_table', 'tfjs-cf2');
+    let err: unknown;
+    try {
+      await convertToGraphModel(sm('cond_table'), out, { controlFlowV2: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UnsupportedOpError);
+    expect((err as UnsupportedOpError).code).toBe('ERR_TFEXPORT_UNSUPPORTED_OP');
+    expect((err as Error).message).toMatch(/LookupTableFindV2 \(inside a function: .*--control-flow-v2\): \S+\/\S+, \S+\/\S+/);
+    expect(fs.existsSync(out)).toBe(false);
+    // written anyway with skipOpCheck
+    await convertToGraphModel(sm('cond_table'), out, { controlFlowV2: true, skipOpCheck: true });
+    expect(fs.existsSync(path.join(out, 'model.json'))).toBe(true);
+  });
+
   it('tf1_table: a TF1 SavedModel whose main_op (tables_initializer) fills the table', async () => {
     const { r, json, dir } = await convert('tf1_table', 'tfjs');
     expect(ops(json.modelInitializer.node)).toEqual(expect.arrayContaining(['HashTableV2', 'LookupTableImportV2']));

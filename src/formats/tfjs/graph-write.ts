@@ -120,19 +120,35 @@ export interface GraphModelJson {
 }
 
 /**
+ * Hash-table ops: tfjs-converter 4.22 runs them only in the main graph and the initializer (its
+ * function executors, used for `If`/`While` bodies kept as v2 control flow, get no resource
+ * manager, so a lookup there fails at run time).
+ */
+const TFJS_MAIN_GRAPH_ONLY_OPS = new Set([
+  'HashTable', 'HashTableV2', 'LookupTableFind', 'LookupTableFindV2', 'LookupTableImport', 'LookupTableImportV2',
+  'LookupTableSize', 'LookupTableSizeV2', 'InitializeTable', 'InitializeTableV2',
+]);
+
+/**
  * Lists the ops tfjs-converter cannot execute, with the nodes using them (graph and library).
+ * Hash-table ops inside functions are listed as `<op> (inside a function)`.
  * @returns op -> node names (`<function>/<node>` inside functions); empty when all are supported
  */
 export function unsupportedTfjsOps(nodes: Iterable<{ name: string; op: string }>, functions: Iterable<FunctionDef> = []): Map<string, string[]> {
   const bad = new Map<string, string[]>();
   const note = (op: string, where: string) => {
-    if (TFJS_SUPPORTED_OPS.has(op)) return;
     let l = bad.get(op);
     if (!l) bad.set(op, (l = []));
     l.push(where);
   };
-  for (const n of nodes) note(n.op, n.name);
-  for (const f of functions) for (const n of f.nodeDef) note(n.op, `${f.signature?.name ?? '?'}/${n.name}`);
+  for (const n of nodes) if (!TFJS_SUPPORTED_OPS.has(n.op)) note(n.op, n.name);
+  for (const f of functions) {
+    for (const n of f.nodeDef) {
+      const where = `${f.signature?.name ?? '?'}/${n.name}`;
+      if (!TFJS_SUPPORTED_OPS.has(n.op)) note(n.op, where);
+      else if (TFJS_MAIN_GRAPH_ONLY_OPS.has(n.op)) note(`${n.op} (inside a function: tfjs runs hash tables only in the main graph; convert without --control-flow-v2)`, where);
+    }
+  }
   return bad;
 }
 

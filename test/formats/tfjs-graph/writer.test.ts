@@ -44,6 +44,14 @@ describe('tfjs op list', () => {
     expect(msg).toContain('VarHandleOp: body/v');
     expect(msg).toContain('--skip-op-check');
   });
+  it('lists hash-table ops inside functions (tfjs runs them only in the main graph), not in the main graph', () => {
+    const f = messageCodec('tensorflow.FunctionDef').create({
+      signature: messageCodec('tensorflow.OpDef').create({ name: 'branch' }),
+      nodeDef: [messageCodec('tensorflow.NodeDef').create({ name: 'find', op: 'LookupTableFindV2' }), messageCodec('tensorflow.NodeDef').create({ name: 'r', op: 'Relu' })],
+    });
+    expect(() => checkTfjsOps([{ name: 'find', op: 'LookupTableFindV2' }, { name: 't', op: 'HashTableV2' }])).not.toThrow();
+    expect(() => checkTfjsOps([{ name: 'find', op: 'LookupTableFindV2' }], [f])).toThrow(/1 op\(s\) .*LookupTableFindV2 \(inside a function: tfjs runs hash tables only in the main graph; convert without --control-flow-v2\): branch\/find/);
+  });
 });
 
 describe('signature keys', () => {
