@@ -65,6 +65,32 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Writes a new file and fsyncs it, without a temporary name: for files inside a directory that
+ * is itself renamed into place ({@link atomicOutputDir}), whose final fsync of the directory
+ * then covers the file's creation. A partly written file is removed on failure.
+ * @param file the new file (must not exist)
+ * @param data a string (written as UTF-8) or bytes
+ * @throws {IoError} `ERR_TFEXPORT_IO` naming the file when writing fails
+ */
+export async function writeNewFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fh: FileHandle | undefined;
+  try {
+    fh = await fsp.open(file, 'wx', 0o644);
+    for (let done = 0; done < bytes.byteLength;) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, done);
+      done += bytesWritten;
+    }
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await fsp.rm(file, { force: true }).catch(() => undefined);
+    throw ioError(e, 'write', file);
+  }
+}
+
 /** Options of {@link writeFileAtomic}. */
 export interface WriteFileAtomicOptions {
   /** File mode of the new file (default 0o644, minus the umask). */

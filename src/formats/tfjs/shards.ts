@@ -111,6 +111,11 @@ export interface WriteWeightGroupOptions {
   totalBytes?: number;
   /** fsync each shard before it is renamed into place (default true). */
   fsync?: boolean;
+  /**
+   * fsync `dir` after the renames (default: as `fsync`). False for callers that fsync the
+   * directory themselves once everything in it is written (e.g. an {@link atomicOutputDir}).
+   */
+  syncDir?: boolean;
 }
 
 /** A weight read back by {@link readWeightGroup}. */
@@ -599,7 +604,7 @@ export async function writeWeightGroup(
       renamed.push(final);
       untrackTempPath(tempFiles[i]);
     }
-    if (doSync && n > 0) await fsyncDir(absDir);
+    if ((options.syncDir ?? doSync) && n > 0) await fsyncDir(absDir);
     return { paths, weights };
   } catch (e) {
     if (inflight) await inflight;
