@@ -520,7 +520,8 @@ class Decoder {
 
   /**
    * A message of a lazy type: its singular fields and unknown fields are decoded now (with
-   * the wire order); its repeated message fields and maps are skipped (their lengths checked)
+   * the wire order); its repeated message, string and bytes fields and its maps are skipped
+   * (their lengths checked)
    * and become accessors that decode all of them on first access, or assignment, and then turn
    * into plain data properties. A malformed deferred field throws then, naming the same path.
    */
@@ -544,7 +545,7 @@ class Decoder {
         lastNum = num;
       }
       const field = num < 4096 ? plan.byNum[num] : plan.byId.get(num);
-      if (field && wire === WIRE_LEN && (field.kind === 'map' || (field.kind === 'message' && field.repeated))) {
+      if (field && wire === WIRE_LEN && (field.kind === 'map' || (field.repeated && (field.kind === 'message' || field.scalar === 'string' || field.scalar === 'bytes')))) {
         this.skip(wire, num, end, depth, field.protoName);
         if (!deferred) deferred = [field];
         else if (!deferred.includes(field)) deferred.push(field);
@@ -1051,9 +1052,9 @@ export interface DecodeOptions {
   /** Maximum message nesting (default {@link DEFAULT_MAX_DEPTH}). */
   maxDepth?: number;
   /**
-   * Full names of message types (e.g. `tensorflow.FunctionDef`) whose repeated message fields
-   * and maps are decoded only when first read (or assigned); their other fields are decoded
-   * now. Applies to nested messages, not to the root. Malformed deferred bytes throw when read.
+   * Full names of message types (e.g. `tensorflow.FunctionDef`) whose repeated message,
+   * string and bytes fields and maps are decoded only when first read (or assigned); their
+   * other fields are decoded now. Applies to nested messages, not to the root. Malformed deferred bytes throw when read.
    * Encoding such a message reads, and so decodes, every field: round trips are unchanged.
    * A message field's full name (`tensorflow.GraphDef.node`, proto field name) makes only the
    * messages of that field lazy (not the same type elsewhere, e.g. in FunctionDef bodies).

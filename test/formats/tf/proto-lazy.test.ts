@@ -46,6 +46,27 @@ describe('lazy FunctionDef decoding', () => {
     expect(graph.encode(g)).toEqual(bytes);
   });
 
+  it('lazy GraphDef.node: name and op now, inputs (repeated strings) and attrs on first read, in wire order', () => {
+    const nd = messageCodec('tensorflow.NodeDef');
+    const g0 = graph.create({
+      node: [
+        nd.create({ name: 'a', op: 'Placeholder' }),
+        nd.create({ name: 'b', op: 'AddV2', input: ['a', 'a:0', '^c', 'caf\u00e9'], device: '/cpu:0', attr: new Map([['T', messageCodec('tensorflow.AttrValue').create({ type: 1 })]]) }),
+      ],
+    });
+    const bytes = graph.encode(g0);
+    const g = graph.decode(bytes, { lazy: ['tensorflow.GraphDef.node'] });
+    const b = g.node[1]!;
+    expect([b.name, b.op, b.device]).toEqual(['b', 'AddV2', '/cpu:0']);
+    expect(Object.getOwnPropertyDescriptor(b, 'input')?.get).toBeTypeOf('function');
+    expect(b.input).toEqual(['a', 'a:0', '^c', 'caf\u00e9']);
+    expect(Object.getOwnPropertyDescriptor(b, 'input')?.get).toBeUndefined();
+    expect(b.attr.get('T')?.type).toBe(1);
+    expect(g.node[0]!.input).toEqual([]);
+    expect(g).toEqual(graph.decode(bytes));
+    expect(graph.encode(graph.decode(bytes, { lazy: ['tensorflow.GraphDef.node'] }))).toEqual(bytes);
+  });
+
   it('an assignment before any read replaces the deferred field', () => {
     const g = graph.decode(graphDefWithFunction(), { lazy: LAZY });
     const f = g.library!.function[0]!;
