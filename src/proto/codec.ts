@@ -521,9 +521,9 @@ class Decoder {
   /**
    * A message of a lazy type: its singular fields and unknown fields are decoded now (with
    * the wire order); its repeated message, string and bytes fields and its maps are skipped
-   * (their lengths checked)
-   * and become accessors that decode all of them on first access, or assignment, and then turn
-   * into plain data properties. A malformed deferred field throws then, naming the same path.
+   * (their lengths checked) and become accessors that decode all of them on first access, or
+   * assignment, and then turn into plain data properties. A malformed deferred field throws
+   * then, naming the same path.
    */
   private lazyMessage(plan: TypePlan, target: Record<string, unknown>, end: number, depth: number): void {
     const start = this.pos;
@@ -1054,7 +1054,8 @@ export interface DecodeOptions {
   /**
    * Full names of message types (e.g. `tensorflow.FunctionDef`) whose repeated message,
    * string and bytes fields and maps are decoded only when first read (or assigned); their
-   * other fields are decoded now. Applies to nested messages, not to the root. Malformed deferred bytes throw when read.
+   * other fields are decoded now. Applies to nested messages, not to the root. Malformed
+   * deferred bytes throw when read.
    * Encoding such a message reads, and so decodes, every field: round trips are unchanged.
    * A message field's full name (`tensorflow.GraphDef.node`, proto field name) makes only the
    * messages of that field lazy (not the same type elsewhere, e.g. in FunctionDef bodies).

@@ -65,28 +65,45 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** `data` as the byte views to write in order. */
+function byteParts(data: string | ArrayBufferView | readonly ArrayBufferView[]): Uint8Array[] {
+  if (typeof data === 'string') return [Buffer.from(data, 'utf8')];
+  return (ArrayBuffer.isView(data) ? [data] : data).map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+}
+
+/** Creates `file` (O_EXCL), writes `parts` in order, optionally fsyncs, closes; raw fs errors. */
+async function createAndWrite(file: string, parts: readonly Uint8Array[], mode: number, sync: boolean): Promise<void> {
+  const fh = await fsp.open(file, 'wx', mode);
+  try {
+    let position = 0;
+    for (const part of parts) {
+      for (let done = 0; done < part.byteLength;) {
+        const { bytesWritten } = await fh.write(part, done, part.byteLength - done, position);
+        done += bytesWritten;
+        position += bytesWritten;
+      }
+    }
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
- * Writes a new file and fsyncs it, without a temporary name: for files inside a directory that
- * is itself renamed into place ({@link atomicOutputDir}), whose final fsync of the directory
- * then covers the file's creation. A partly written file is removed on failure.
+ * Writes a new file in place (no temporary name), fsynced unless told otherwise: for files
+ * inside a directory that is itself renamed into place ({@link atomicOutputDir}), whose fsync
+ * of the directory then covers the file's creation. A partly written file is removed on failure.
  * @param file the new file (must not exist)
- * @param data a string (written as UTF-8) or bytes
+ * @param data a string (written as UTF-8), a byte view, or a list of byte views written in order
+ * @param options durability (`fsync`, default true)
  * @throws {IoError} `ERR_TFEXPORT_IO` naming the file when writing fails
  */
-export async function writeNewFileDurable(file: string, data: string | Uint8Array): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let fh: FileHandle | undefined;
+export async function writeNewFile(file: string, data: string | ArrayBufferView | readonly ArrayBufferView[], options: { fsync?: boolean } = {}): Promise<void> {
   try {
-    fh = await fsp.open(file, 'wx', 0o644);
-    for (let done = 0; done < bytes.byteLength;) {
-      const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, done);
-      done += bytesWritten;
-    }
-    await fh.sync();
-    await fh.close();
+    await createAndWrite(file, byteParts(data), 0o644, options.fsync ?? true);
   } catch (e) {
-    await fh?.close().catch(() => undefined);
-    await fsp.rm(file, { force: true }).catch(() => undefined);
+    // not when the file already existed (it is not ours)
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await fsp.rm(file, { force: true }).catch(() => undefined);
     throw ioError(e, 'write', file);
   }
 }
@@ -118,28 +135,11 @@ export async function writeFileAtomic(
   const target = path.resolve(file);
   const tmp = tempSiblingPath(target);
   const doSync = options.fsync ?? true;
-  const parts: Uint8Array[] = typeof data === 'string'
-    ? [Buffer.from(data, 'utf8')]
-    : (ArrayBuffer.isView(data) ? [data] : data).map(
-        (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
-      );
+  const parts = byteParts(data);
   pending.add(tmp);
-  let fh: FileHandle | undefined;
   try {
     try {
-      fh = await fsp.open(tmp, 'wx', options.mode ?? 0o644);
-      let position = 0;
-      for (const part of parts) {
-        let done = 0;
-        while (done < part.byteLength) {
-          const { bytesWritten } = await fh.write(part, done, part.byteLength - done, position);
-          done += bytesWritten;
-          position += bytesWritten;
-        }
-      }
-      if (doSync) await fh.sync();
-      await fh.close();
-      fh = undefined;
+      await createAndWrite(tmp, parts, options.mode ?? 0o644, doSync);
     } catch (e) {
       throw ioError(e, 'write', target);
     }
@@ -151,7 +151,6 @@ export async function writeFileAtomic(
     pending.delete(tmp);
     if (doSync) await fsyncDir(path.dirname(target));
   } catch (e) {
-    await fh?.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     pending.delete(tmp);
     throw e;

@@ -10,6 +10,7 @@ import {
   pendingTempPaths,
   tempSiblingPath,
   writeFileAtomic,
+  writeNewFile,
 } from '../../src/util/atomic.js';
 import { IoError, ValidationError } from '../../src/errors.js';
 
@@ -30,6 +31,22 @@ describe('tempSiblingPath', () => {
     expect(names.size).toBe(1000);
     expect(names.has(p)).toBe(false);
     expect(path.basename(tempSiblingPath(path.join(root, 'out'), 'old'))).toMatch(/^\.out\.old-/);
+  });
+});
+
+describe('writeNewFile', () => {
+  it('writes strings, views and lists of views in place, and refuses an existing file without touching it', async () => {
+    const f = path.join(root, 'model.json');
+    await writeNewFile(f, '{"a":1}');
+    expect(readFileSync(f, 'utf8')).toBe('{"a":1}');
+    const g = path.join(root, 'w.bin');
+    await writeNewFile(g, [Uint8Array.of(1, 2), new Uint16Array([0x0403]).subarray(0, 1)], { fsync: false });
+    expect([...readFileSync(g)]).toEqual([1, 2, 3, 4]);
+    expect(readdirSync(root).sort()).toEqual(['model.json', 'w.bin']);
+    const err = await writeNewFile(f, 'other').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).message).toContain(f);
+    expect(readFileSync(f, 'utf8')).toBe('{"a":1}');
   });
 });
 

@@ -246,8 +246,8 @@ function rethrowWithField(e: unknown, field: string): never {
 /**
  * Messages whose bodies openSavedModel decodes on first access: library functions (their
  * signatures' argument lists too: the save / restore functions take every variable), and the
- * graph's nodes (their inputs and attrs; a signature reaches a fraction of a TF2 graph, mostly variable
- * handles and the ops of other signatures and of the saver).
+ * graph's nodes (their inputs and attrs; a signature reaches a fraction of a TF2 graph, mostly
+ * variable handles and the ops of other signatures and of the saver).
  */
 const LAZY_TYPES: readonly string[] = ['tensorflow.FunctionDef', 'tensorflow.FunctionDef.signature', 'tensorflow.GraphDef.node'];
 

@@ -32,7 +32,7 @@ import { messageCodec } from '../../proto/index.js';
 import type { FunctionDef, GraphDef, TensorProto } from '../../proto/types.generated.js';
 import { DataType } from '../../proto/types.generated.js';
 import { dataTypeEnumName } from '../../proto/dtypes.js';
-import { atomicOutputDir, checkOutputDir, writeNewFileDurable } from '../../util/atomic.js';
+import { atomicOutputDir, checkOutputDir, writeNewFile } from '../../util/atomic.js';
 import { packageInfo } from '../../util/package-info.js';
 import { tryDetectFormat } from '../detect.js';
 import { decodeGraphDef, readProtoFile } from '../graphdef/read.js';
@@ -593,21 +593,12 @@ export async function convertToGraphModel(input: string, output: string, options
       output,
       async (dir) => {
         // atomicOutputDir fsyncs the directory once everything is in it
-        const writing = writeWeightGroup(dir, graphWeightTensors(weights, quant), { shardSizeBytes: options.weightShardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES, syncDir: false });
-        // the topology's JSON is built while the first shard writes are in flight
-        let modelTopology: JsonValue;
-        try {
-          modelTopology = protoToJson('tensorflow.GraphDef', graphDef);
-        } catch (e) {
-          await writing.catch(() => undefined);
-          throw e;
-        }
-        const group = await writing;
+        const group = await writeWeightGroup(dir, graphWeightTensors(weights, quant), { shardSizeBytes: options.weightShardSizeBytes ?? DEFAULT_SHARD_SIZE_BYTES, syncDir: false });
         const json: GraphModelJson = {
           format: 'graph-model',
           generatedBy: src.generatedBy,
           convertedBy: `tfexport ${packageInfo().version}`,
-          modelTopology,
+          modelTopology: protoToJson('tensorflow.GraphDef', graphDef),
           weightsManifest: [group],
           signature: signatureJson(signature, src.frozen),
         };
@@ -620,7 +611,7 @@ export async function convertToGraphModel(input: string, output: string, options
         }
         if (Object.keys(metadata).length) json.userDefinedMetadata = metadata;
         // fsynced like the shards: the directory is renamed into place only once all of it is on disk
-        await writeNewFileDurable(path.join(dir, 'model.json'), JSON.stringify(json));
+        await writeNewFile(path.join(dir, 'model.json'), JSON.stringify(json));
         return group;
       },
       { overwrite: options.overwrite },

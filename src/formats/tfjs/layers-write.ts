@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { packageInfo } from '../../util/package-info.js';
-import { atomicOutputDir, writeFileAtomic } from '../../util/atomic.js';
+import { atomicOutputDir, writeNewFile } from '../../util/atomic.js';
 import { invalidParameter } from '../../errors.js';
 import type { Json, JsonObject } from '../../layers/config.js';
 import { tfjsIssues, toTfjsDialect, unsupportedLayersError } from '../../layers/compat.js';
@@ -109,7 +109,8 @@ export async function writeTfjsLayersModel(
           }
         }
       }
-      manifest.push(await writeWeightGroup(tmp, tensors(), { shardSizeBytes: shardSize, groupIndex: g + 1, fsync }));
+      // atomicOutputDir fsyncs the directory once everything is in it
+      manifest.push(await writeWeightGroup(tmp, tensors(), { shardSizeBytes: shardSize, groupIndex: g + 1, fsync, syncDir: false }));
     }
     const json: JsonObject = {
       format: 'layers-model',
@@ -120,7 +121,7 @@ export async function writeTfjsLayersModel(
     };
     const udm = { ...(model.userDefinedMetadata ?? {}), ...(options.metadata ?? {}) };
     if (Object.keys(udm).length) json.userDefinedMetadata = udm;
-    await writeFileAtomic(path.join(tmp, 'model.json'), JSON.stringify(json), { fsync });
+    await writeNewFile(path.join(tmp, 'model.json'), JSON.stringify(json), { fsync });
     return { modelJson: path.join(path.resolve(outDir), 'model.json'), weightsManifest: manifest, weightBytes };
   }, { overwrite: options.overwrite ?? false, fsync });
 }
